@@ -1,0 +1,64 @@
+"""Roles as Django groups, and the permissions each one carries.
+
+A role grants what a kind of user may do; it never grants reading another
+person's job content. Content is visible to its owner only, and to the
+reviewer a job is routed to (see ``jobs.models.JobQuerySet.visible_to``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    HR_ADMIN = "hr_admin"
+    REVIEWER = "reviewer"
+    APPROVER = "approver"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+# "app_label.codename" for each role. Custom codenames are declared in the
+# Meta.permissions of the models they guard.
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.STAFF: ("jobs.submit_job",),
+    Role.HR_ADMIN: ("jobs.submit_job",),
+    Role.REVIEWER: ("jobs.submit_job", "jobs.review_job"),
+    Role.APPROVER: ("jobs.submit_job",),
+    Role.AUDITOR: ("audit.view_audit_log",),
+    Role.ADMIN: (
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_team",
+        "accounts.add_team",
+        "accounts.change_team",
+        "accounts.view_apikey",
+        "accounts.add_apikey",
+        "accounts.change_apikey",
+        "auth.view_group",
+        # Job metadata (owner, state, timing) in the admin; never content.
+        "jobs.view_job",
+    ),
+}
+
+
+def ensure_roles(group_model: Any, permission_model: Any) -> None:
+    """Create the role groups and set their permissions; safe to run again.
+
+    Takes the models as arguments so that a migration can pass its historical
+    models and tests can pass the real ones.
+    """
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role.value)
+        permissions = []
+        for name in names:
+            app_label, codename = name.split(".", 1)
+            permissions.append(
+                permission_model.objects.get(
+                    content_type__app_label=app_label, codename=codename
+                )
+            )
+        group.permissions.set(permissions)

@@ -1,0 +1,51 @@
+"""Health checks: the database always; with ``deep``, the broker and every
+configured engine as well. Each check is bounded by a short timeout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from celery import current_app
+from django.db import connection
+
+from appliance.inference.registry import all_engines
+
+TIMEOUT = 2.0
+
+
+def _database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:
+        return f"down ({type(exc).__name__})"
+    return "ok"
+
+
+def _broker() -> str:
+    try:
+        with current_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=int(TIMEOUT))
+    except Exception as exc:
+        return f"down ({type(exc).__name__})"
+    return "ok"
+
+
+def _engine(url: str, api_key: str | None) -> str:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        response = httpx.get(f"{url}/models", headers=headers, timeout=TIMEOUT)
+    except httpx.HTTPError as exc:
+        return f"down ({type(exc).__name__})"
+    return "ok" if response.status_code < 400 else f"down (HTTP {response.status_code})"
+
+
+def check(*, deep: bool) -> dict[str, Any]:
+    checks = {"database": _database()}
+    if deep:
+        checks["broker"] = _broker()
+        for name, engine in all_engines().items():
+            checks[f"engine:{name}"] = _engine(engine.url, engine.api_key)
+    healthy = all(value == "ok" for value in checks.values())
+    return {"status": "ok" if healthy else "unavailable", "checks": checks}

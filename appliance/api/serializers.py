@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from appliance.compliance.rulebook import DEFAULT_RULEBOOK, RULEBOOK_DIR
+from appliance.jobs.models import Job, Reason
+
+
+def _rulebook_ids() -> list[str]:
+    import yaml
+
+    return sorted(
+        str(yaml.safe_load(path.read_text()).get("id"))
+        for path in RULEBOOK_DIR.glob("*.yaml")
+    )
+
+
+class ComplianceCheckRequest(serializers.Serializer[Any]):
+    """Send either ``text`` (JSON or form field) or ``file`` (multipart)."""
+
+    text = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        max_length=settings.MAX_INPUT_CHARS,
+        help_text="The text to check.",
+    )
+    file = serializers.FileField(
+        required=False,
+        help_text="A PDF, DOCX, HTML or plain-text file to check.",
+    )
+    rulebook = serializers.ChoiceField(
+        choices=_rulebook_ids(), default=DEFAULT_RULEBOOK, required=False
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        has_text = bool(attrs.get("text", "").strip())
+        has_file = attrs.get("file") is not None
+        if has_text == has_file:
+            raise serializers.ValidationError("Send exactly one of 'text' or 'file'.")
+        upload = attrs.get("file")
+        if upload is not None and upload.size > settings.MAX_UPLOAD_BYTES:
+            raise serializers.ValidationError(
+                {"file": f"The file is larger than {settings.MAX_UPLOAD_BYTES} bytes."}
+            )
+        return attrs
+
+
+REASON_MESSAGES = {
+    Reason.ENGINE_UNAVAILABLE: (
+        "The inference engine did not answer within the retry window. "
+        "Retry the job once the engine is back."
+    ),
+    Reason.REDACTION_FAILED: (
+        "Redaction failed, so the text was not sent to any model."
+    ),
+    Reason.INVALID_INPUT: "The input could not be read.",
+    Reason.ENGINE_REJECTED: (
+        "The inference engine rejected the request; the text may be too long "
+        "for the model."
+    ),
+    Reason.MODEL_OUTPUT_INVALID: (
+        "The model's answer did not match the expected format."
+    ),
+    Reason.DELIVERY_LIMIT_EXCEEDED: (
+        "Workers stopped while processing this job too many times. Retry it, or "
+        "report it if it keeps failing."
+    ),
+    Reason.PAYLOAD_BLOCKED: (
+        "The model request still contained an identifier after redaction, so it "
+        "was not sent."
+    ),
+    Reason.INTERNAL_ERROR: "The appliance failed while processing the job.",
+}
+
+
+class JobSerializer(serializers.ModelSerializer[Job]):
+    reason_message = serializers.SerializerMethodField()
+    retry_at = serializers.DateTimeField(source="next_attempt_at", read_only=True)
+    result = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "workload",
+            "state",
+            "reason",
+            "reason_message",
+            "created_at",
+            "updated_at",
+            "finished_at",
+            "deliveries",
+            "engine_attempts",
+            "retry_at",
+            "result",
+        ]
+        read_only_fields = fields
+
+    def get_reason_message(self, job: Job) -> str | None:
+        if not job.reason:
+            return None
+        return (
+            REASON_MESSAGES.get(Reason(job.reason))
+            if job.reason in Reason.values
+            else None
+        )
+
+    def get_result(self, job: Job) -> dict[str, Any] | None:
+        results: dict[str, Any] = self.context.get("results", {})
+        value: dict[str, Any] | None = results.get(str(job.id))
+        return value

@@ -1,0 +1,16 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from appliance.api import views
+
+urlpatterns = [
+    path(
+        "v1/compliance-checks",
+        views.ComplianceCheckCreate.as_view(),
+        name="compliance-check-create",
+    ),
+    path("v1/jobs", views.JobList.as_view(), name="job-list"),
+    path("v1/jobs/<uuid:job_id>", views.JobDetail.as_view(), name="job-detail"),
+    path("v1/jobs/<uuid:job_id>/retry", views.JobRetry.as_view(), name="job-retry"),
+    path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+]

@@ -1,0 +1,191 @@
+"""API views: parse, authorize, call a service. No business logic here."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from appliance.accounts.models import User
+from appliance.api import health
+from appliance.api.errors import error_response
+from appliance.api.permissions import CanSubmitJobs
+from appliance.api.serializers import ComplianceCheckRequest, JobSerializer
+from appliance.audit.models import Outcome
+from appliance.audit.services import record
+from appliance.compliance.services import result_for
+from appliance.documents.extraction import extract
+from appliance.jobs import services as jobs
+from appliance.jobs.models import Job, Workload
+
+MAX_WAIT_SECONDS = 60
+POLL_SECONDS = 0.25
+
+
+def _render(job: Job, user: User) -> dict[str, Any]:
+    context = {"results": {str(job.id): result_for(job, user)}}
+    data: dict[str, Any] = JobSerializer(job, context=context).data
+    return data
+
+
+def _wait_seconds(request: Request) -> float:
+    try:
+        wait = float(request.query_params.get("wait", "0"))
+    except ValueError:
+        return 0.0
+    return max(0.0, min(wait, MAX_WAIT_SECONDS))
+
+
+def _wait_for(job: Job, seconds: float) -> Job:
+    deadline = time.monotonic() + seconds
+    while not job.is_final and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        job.refresh_from_db()
+    return job
+
+
+class ComplianceCheckCreate(APIView):
+    permission_classes = [IsAuthenticated, CanSubmitJobs]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        request=ComplianceCheckRequest,
+        responses={200: JobSerializer, 202: JobSerializer},
+        parameters=[
+            OpenApiParameter(
+                "wait",
+                float,
+                description="Seconds (at most 60) to wait for the verdict before "
+                "answering 202 with the queued job.",
+            )
+        ],
+        summary="Submit a text or file for a compliance check",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ComplianceCheckRequest(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        source: dict[str, Any] = {}
+        if data.get("file") is not None:
+            upload = data["file"]
+            extracted = extract(upload.read())
+            text = extracted.text
+            source = {"filename": upload.name, "content_type": extracted.content_type}
+            if len(text) > settings.MAX_INPUT_CHARS:
+                return error_response(
+                    "input_too_large",
+                    "The file's text is longer than this appliance accepts for one "
+                    "check. Split the document.",
+                    status.HTTP_400_BAD_REQUEST,
+                )
+        else:
+            text = data["text"]
+        user = request_user(request)
+        job = jobs.submit(
+            user,
+            Workload.COMPLIANCE_CHECK,
+            text=text,
+            source=source,
+            options={"rulebook": data["rulebook"]},
+        )
+        wait = _wait_seconds(request)
+        if wait:
+            job = _wait_for(job, wait)
+        code = status.HTTP_200_OK if job.is_final else status.HTTP_202_ACCEPTED
+        return Response(
+            _render(job, user),
+            status=code,
+            headers={"Location": f"/api/v1/jobs/{job.id}"},
+        )
+
+
+def request_user(request: Request) -> User:
+    """The signed-in user; views that call this require IsAuthenticated."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def visible_job(request: Request, job_id: uuid.UUID) -> Job:
+    """The job if ``request.user`` may read it; 404 (never 403) otherwise, so
+    that nobody learns which job ids exist. A refusal is audited."""
+    user = request_user(request)
+    job = Job.objects.visible_to(user).filter(id=job_id).first()
+    if job is not None:
+        return job
+    if Job.objects.filter(id=job_id).exists():
+        record(
+            "job.access_denied",
+            actor=user,
+            object_type="job",
+            object_id=job_id,
+            outcome=Outcome.DENIED,
+            durable=True,
+        )
+    raise NotFound()
+
+
+class JobList(generics.ListAPIView[Job]):
+    serializer_class = JobSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[Job]:
+        return Job.objects.filter(owner=request_user(self.request))
+
+
+class JobDetail(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=JobSerializer, summary="A job's state and result")
+    def get(self, request: Request, job_id: uuid.UUID) -> Response:
+        job = visible_job(request, job_id)
+        return Response(_render(job, request_user(request)))
+
+
+class JobRetry(APIView):
+    permission_classes = [IsAuthenticated, CanSubmitJobs]
+
+    @extend_schema(request=None, responses=JobSerializer, summary="Retry a failed job")
+    def post(self, request: Request, job_id: uuid.UUID) -> Response:
+        job = visible_job(request, job_id)
+        user = request_user(request)
+        if job.owner_id != user.pk:
+            raise PermissionDenied()
+        try:
+            job = jobs.retry(job, user)
+        except jobs.JobNotRetryable:
+            return error_response(
+                "not_retryable",
+                "Only a failed job whose failure was not caused by its input can be "
+                "retried as it is.",
+                status.HTTP_409_CONFLICT,
+            )
+        return Response(_render(job, user), status=status.HTTP_202_ACCEPTED)
+
+
+class Health(APIView):
+    """Liveness and readiness: the database, the broker and every engine."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        report = health.check(deep=request.query_params.get("deep") == "1")
+        code = (
+            status.HTTP_200_OK
+            if report["status"] == "ok"
+            else status.HTTP_503_SERVICE_UNAVAILABLE
+        )
+        return Response(report, status=code)

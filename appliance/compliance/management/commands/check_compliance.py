@@ -1,0 +1,124 @@
+"""Check files for compliance with the same pipeline the workers run.
+
+    python manage.py check_compliance PATH... [--json] [--user NAME]
+
+Each file becomes a job owned by the named appliance account and is processed
+in this process: redaction, patterns, the model, the audit trail, exactly as
+through the API. With --json, one JSON object per file is printed per line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from appliance.accounts.models import User
+from appliance.compliance.rulebook import DEFAULT_RULEBOOK
+from appliance.compliance.services import process_job, result_for
+from appliance.documents.extraction import DocumentError, extract
+from appliance.jobs import execution
+from appliance.jobs import services as jobs
+from appliance.jobs.models import Job, Workload
+
+DEFAULT_USER_VARIABLE = "APPLIANCE_CLI_USER"
+
+
+class Command(BaseCommand):
+    help = "Check files for compliance and print one verdict per file."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="+", type=Path, help="Files to check.")
+        parser.add_argument(
+            "--json", action="store_true", help="Print one JSON object per file."
+        )
+        parser.add_argument(
+            "--user",
+            default=os.environ.get(DEFAULT_USER_VARIABLE, "operator"),
+            help="Appliance account that owns the checks (default: "
+            f"${DEFAULT_USER_VARIABLE}, else 'operator').",
+        )
+        parser.add_argument(
+            "--rulebook", default=DEFAULT_RULEBOOK, help="Rulebook id to check against."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = User.objects.filter(username=options["user"], is_active=True).first()
+        if user is None:
+            raise CommandError(
+                f"No active appliance account named {options['user']!r}. Create one "
+                "with 'manage.py create_user NAME --role staff' or pass --user."
+            )
+        if not user.has_perm("jobs.submit_job"):
+            raise CommandError(
+                f"The account {user.username!r} may not submit jobs; give it the "
+                "staff role."
+            )
+        failures = 0
+        for path in options["paths"]:
+            report = self.check_file(path, user, options["rulebook"])
+            failures += report.get("state") != "succeeded"
+            self.emit(report, as_json=options["json"])
+        if failures:
+            raise CommandError(
+                f"{failures} of {len(options['paths'])} files could not be checked."
+            )
+
+    def check_file(self, path: Path, user: User, rulebook: str) -> dict[str, Any]:
+        report: dict[str, Any] = {"path": str(path)}
+        try:
+            extracted = extract(path.read_bytes())
+        except OSError as exc:
+            report["error"] = {
+                "code": "unreadable",
+                "message": f"Cannot read the file: {exc.strerror}.",
+            }
+            return report
+        except DocumentError as exc:
+            report["error"] = {"code": exc.reason, "message": exc.message}
+            return report
+
+        job = jobs.submit(
+            user,
+            Workload.COMPLIANCE_CHECK,
+            text=extracted.text,
+            source={"filename": path.name, "content_type": extracted.content_type},
+            options={"rulebook": rulebook},
+            enqueue=False,
+        )
+        outcome = execution.execute(str(job.id), process_job)
+        while outcome.retry_in is not None:
+            time.sleep(outcome.retry_in)
+            outcome = execution.execute(str(job.id), process_job)
+        job = Job.objects.get(id=job.id)
+        report.update({"job_id": str(job.id), "state": job.state})
+        if job.reason:
+            report["reason"] = job.reason
+        result = result_for(job, user)
+        if result is not None:
+            report["result"] = result
+        return report
+
+    def emit(self, report: dict[str, Any], *, as_json: bool) -> None:
+        if as_json:
+            self.stdout.write(json.dumps(report, ensure_ascii=False))
+            return
+        if "error" in report:
+            self.stdout.write(f"{report['path']}: error: {report['error']['message']}")
+            return
+        result = report.get("result")
+        if result is None:
+            self.stdout.write(
+                f"{report['path']}: {report['state']} ({report.get('reason', '')})"
+            )
+            return
+        self.stdout.write(f"{report['path']}: {result['verdict']}")
+        for finding in result["findings"]:
+            self.stdout.write(
+                f"  {finding['status']:<12} {finding['rule_id']} {finding['title']}"
+                f" [{finding['start']}:{finding['end']}]"
+            )

@@ -1,0 +1,87 @@
+"""Submitting, reading and retrying jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from appliance.accounts.models import User
+from appliance.audit.services import record
+from appliance.jobs import dispatch, payloads
+from appliance.jobs.models import RETRYABLE_REASONS, Job, State, Workload
+
+
+class JobNotRetryable(Exception):
+    """Only failed jobs with a retryable reason can be retried."""
+
+
+def submit(
+    owner: User,
+    workload: Workload,
+    *,
+    text: str,
+    source: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
+    enqueue: bool = True,
+) -> Job:
+    """Create a job with its input sealed, and enqueue it after commit.
+
+    ``source`` describes where the text came from (file name, content type);
+    it is sealed with the text, because a file name can itself be personal.
+    """
+    job = Job(
+        workload=workload,
+        owner=owner,
+        team=owner.team,
+        options=options or {},
+        input_chars=len(text),
+    )
+    job.input_sealed = payloads.seal(
+        job.id, payloads.INPUT, {"text": text, "source": source or {}}
+    )
+    with transaction.atomic():
+        job.save()
+        record(
+            "job.submitted",
+            actor=owner,
+            object_type="job",
+            object_id=job.id,
+            details={
+                "workload": str(workload),
+                "chars": len(text),
+                "from_file": bool(source and source.get("filename")),
+            },
+        )
+        if enqueue:
+            dispatch.enqueue(job)
+    return job
+
+
+def retry(job: Job, user: User) -> Job:
+    """Put a failed job back in the queue as it is, keeping its input."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(id=job.id)
+        if job.state != State.FAILED or job.reason not in RETRYABLE_REASONS:
+            raise JobNotRetryable(job.reason or job.state)
+        now = timezone.now()
+        job.state = State.QUEUED
+        previous_reason = job.reason
+        job.reason = ""
+        job.deliveries = 0
+        job.engine_attempts = 0
+        job.engine_failing_since = None
+        job.next_attempt_at = None
+        job.finished_at = None
+        job.updated_at = now
+        job.save()
+        record(
+            "job.retried",
+            actor=user,
+            object_type="job",
+            object_id=job.id,
+            details={"previous_reason": previous_reason},
+        )
+        dispatch.enqueue(job)
+    return job

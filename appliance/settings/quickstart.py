@@ -1,0 +1,68 @@
+"""Quick-start mode: one machine, nothing configured, nothing to install but
+the Python packages.
+
+Whatever is not set in the environment is provided here: an embedded
+PostgreSQL under ``var/postgres``, generated keys under ``var/keys``, and the
+first local broker that answers. Each default taken is listed in
+``QUICKSTART_NOTICES`` and logged when Django starts, so nobody mistakes this
+mode for a production set-up.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from appliance import embedded
+from appliance.settings.base import *  # noqa: F403
+from appliance.settings.base import (
+    BROKER_URL,
+    DATA_KEY,
+    STATIC_ROOT,
+    VAR_DIR,
+    add_audit_database,
+)
+from appliance.settings.env import env
+
+APPLIANCE_MODE = "quickstart"
+QUICKSTART_NOTICES: list[str] = []
+
+if env.is_set("DATABASE_URL"):
+    DATABASES = {"default": env.get_database("DATABASE_URL")}
+    _database_url = env.get_str("DATABASE_URL", secret=True)
+else:
+    _database_url = embedded.start_postgres(VAR_DIR / "postgres")
+    DATABASES = {"default": embedded.socket_url_to_django(_database_url)}
+    QUICKSTART_NOTICES.append(
+        f"using the embedded PostgreSQL in {VAR_DIR / 'postgres'} "
+        "(set APPLIANCE_DATABASE_URL to use your own server)"
+    )
+
+add_audit_database(DATABASES)
+
+if env.is_set("SECRET_KEY"):
+    SECRET_KEY = env.get_str("SECRET_KEY", secret=True)
+else:
+    SECRET_KEY = base64.b64encode(
+        embedded.read_or_create_secret(VAR_DIR / "keys" / "django_secret_key", 48)
+    ).decode()
+    QUICKSTART_NOTICES.append(f"using a generated secret key in {VAR_DIR / 'keys'}")
+
+if DATA_KEY is None:
+    DATA_KEY = embedded.read_or_create_secret(VAR_DIR / "keys" / "data_key")
+    QUICKSTART_NOTICES.append(
+        f"using a generated data encryption key in {VAR_DIR / 'keys'} "
+        "(back it up: job payloads cannot be read without it)"
+    )
+
+if BROKER_URL is None:
+    BROKER_URL = embedded.choose_broker(_database_url)
+    QUICKSTART_NOTICES.append(
+        f"using the broker {BROKER_URL.split('://')[0]} found on this machine "
+        "(set APPLIANCE_BROKER_URL to choose one)"
+    )
+
+CELERY_BROKER_URL = BROKER_URL
+
+# WhiteNoise warns on every request when the static directory is missing;
+# the launcher fills it with collectstatic.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,27 @@
+"""Test mode: the quick-start defaults under ``var/test`` with short timings,
+so that retries, leases and the sweeper can be observed within a test run.
+
+APPLIANCE_DATABASE_URL may point at a PostgreSQL server with pgvector instead
+of the embedded one; pytest-django creates its ``test_`` database there.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[2]
+os.environ.setdefault("APPLIANCE_VAR_DIR", str(_ROOT / "var" / "test"))
+# Queues of their own per test run, so that messages left by an earlier run
+# never reach this run's workers. Workers started by the tests inherit it.
+os.environ.setdefault("APPLIANCE_QUEUE_PREFIX", f"test{os.getpid()}.")
+os.environ.setdefault("APPLIANCE_ENGINE_RETRY_WINDOW", "6")
+os.environ.setdefault("APPLIANCE_ENGINE_RETRY_BACKOFF", "0.5")
+os.environ.setdefault("APPLIANCE_ENGINE_RETRY_BACKOFF_MAX", "2")
+os.environ.setdefault("APPLIANCE_ENGINE_TIMEOUT", "60")
+os.environ.setdefault("APPLIANCE_ENGINE_MAX_TOKENS", "256")
+
+from appliance.settings.quickstart import *  # noqa: E402, F403
+
+APPLIANCE_MODE = "test"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

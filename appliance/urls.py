@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from appliance.api.views import Health
+
+urlpatterns = [
+    path("healthz", Health.as_view(), name="health"),
+    path("api/", include("appliance.api.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,33 @@
+"""Task shells. Each one sets the log context and calls one service; the
+logic lives in appliance/ so that the same code runs in a test, a command
+and a worker. Arguments are job ids only, never content."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+
+from appliance.compliance.services import process_job
+from appliance.jobs import execution
+from appliance.logging import log_context
+
+
+# max_retries=None: the job's own retry window (ENGINE_RETRY_WINDOW) bounds
+# retries, not a count.
+@shared_task(bind=True, name="compliance.check", max_retries=None)
+def check_compliance(self: Task[Any, Any], job_id: str) -> dict[str, Any]:
+    with log_context(task_id=str(self.request.id), job_id=job_id):
+        outcome = execution.execute(job_id, process_job)
+    if outcome.retry_in is not None:
+        # Retries the task schedules itself are not deliveries: execute() has
+        # already given the delivery back.
+        raise self.retry(countdown=outcome.retry_in)
+    return {"job_id": job_id, "state": outcome.state}
+
+
+@shared_task(bind=True, name="jobs.sweep")
+def sweep_jobs(self: Task[Any, Any]) -> dict[str, int]:
+    with log_context(task_id=str(self.request.id)):
+        report = execution.sweep()
+    return {"requeued": len(report.requeued), "failed": len(report.failed)}
