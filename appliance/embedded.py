@@ -89,6 +89,24 @@ def read_or_create_secret(path: Path, nbytes: int = 32) -> bytes:
     return key
 
 
+def audit_signing_key(directory: Path) -> tuple[str, str]:
+    """Return the paths of the quick start's Ed25519 checkpoint signing key
+    (a 32-byte seed, generated once) and of its public key beside it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    private_path = directory / "audit_signing_key"
+    public_path = directory / "audit_signing_key.pub"
+    seed = read_or_create_secret(private_path, 32)
+    if not public_path.exists():
+        public = Ed25519PrivateKey.from_private_bytes(seed).public_key()
+        raw = public.public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        public_path.write_text(base64.b64encode(raw).decode() + "\n")
+    return str(private_path), str(public_path)
+
+
 def port_answers(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):

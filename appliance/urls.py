@@ -6,5 +6,6 @@ from appliance.api.views import Health
 urlpatterns = [
     path("healthz", Health.as_view(), name="health"),
     path("api/", include("appliance.api.urls")),
+    path("audit/", include("appliance.audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -8,6 +8,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from appliance.audit import verification
 from appliance.compliance.services import process_job
 from appliance.jobs import execution
 from appliance.logging import log_context
@@ -31,3 +32,14 @@ def sweep_jobs(self: Task[Any, Any]) -> dict[str, int]:
     with log_context(task_id=str(self.request.id)):
         report = execution.sweep()
     return {"requeued": len(report.requeued), "failed": len(report.failed)}
+
+
+@shared_task(bind=True, name="audit.verify")
+def verify_audit_log(self: Task[Any, Any]) -> dict[str, Any]:
+    with log_context(task_id=str(self.request.id)):
+        report = verification.run_scheduled()
+    return {
+        "ok": report.ok,
+        "log_size": report.log_size,
+        "first_bad_index": report.first_bad_index,
+    }

@@ -41,24 +41,32 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "auth.view_group",
         # Job metadata (owner, state, timing) in the admin; never content.
         "jobs.view_job",
+        # Grant and revoke revealing audit fields per user; never read them.
+        "audit.manage_audit_access",
     ),
 }
 
 
-def ensure_roles(group_model: Any, permission_model: Any) -> None:
+def ensure_roles(
+    group_model: Any, permission_model: Any, *, skip_missing: bool = False
+) -> None:
     """Create the role groups and set their permissions; safe to run again.
 
     Takes the models as arguments so that a migration can pass its historical
-    models and tests can pass the real ones.
+    models and tests can pass the real ones. ``skip_missing`` is for early
+    migrations, which run before later apps' migrations add the permissions
+    this module names today; a later migration runs this again in full.
     """
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role.value)
         permissions = []
         for name in names:
             app_label, codename = name.split(".", 1)
-            permissions.append(
-                permission_model.objects.get(
-                    content_type__app_label=app_label, codename=codename
-                )
-            )
+            found = permission_model.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if found is None and not skip_missing:
+                raise permission_model.DoesNotExist(f"permission {name} not found")
+            if found is not None:
+                permissions.append(found)
         group.permissions.set(permissions)

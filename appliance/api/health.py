@@ -1,5 +1,6 @@
-"""Health checks: the database always; with ``deep``, the broker and every
-configured engine as well. Each check is bounded by a short timeout."""
+"""Health checks: the database and the audit log always; with ``deep``, the
+broker and every configured engine as well. Each check is bounded by a short
+timeout."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import httpx
 from celery import current_app
 from django.db import connection
 
+from appliance.audit import health as audit_health
 from appliance.inference.registry import all_engines
 
 TIMEOUT = 2.0
@@ -41,8 +43,17 @@ def _engine(url: str, api_key: str | None) -> str:
     return "ok" if response.status_code < 400 else f"down (HTTP {response.status_code})"
 
 
+def _audit() -> str:
+    try:
+        return audit_health.check()
+    except Exception as exc:
+        return f"down ({type(exc).__name__})"
+
+
 def check(*, deep: bool) -> dict[str, Any]:
     checks = {"database": _database()}
+    if checks["database"] == "ok":
+        checks["audit"] = _audit()
     if deep:
         checks["broker"] = _broker()
         for name, engine in all_engines().items():

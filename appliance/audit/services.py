@@ -6,25 +6,42 @@ An event for an action that commits is written in the action's transaction
 denial or a failure passes ``durable=True`` and is written on the separate
 ``audit`` connection in its own transaction, so rolling back the action
 cannot take the event away.
+
+The event lands in the pending table (``AuditEvent``); the sequencer gives it
+its place in the Merkle tree within APPLIANCE_AUDIT_SEQUENCER_INTERVAL
+seconds of the commit. The actor's name, the client address and ``details``
+are encrypted with AES-256-GCM; everything else stays searchable in clear and
+is bound to the ciphertext as associated data.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+import uuid
 from typing import Any, Protocol
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils import timezone
 
+from appliance.audit import datakeys
+from appliance.audit.canonical import encode_aad, to_micros
 from appliance.audit.models import AuditEvent, Outcome
 from appliance.logging import current_context
 
 logger = logging.getLogger(__name__)
 
-AUDIT_DATABASE = "audit"
+AUDIT_DATABASE = datakeys.AUDIT_DATABASE
 
 # Detail values are ids, counts, versions and short codes. A longer string is
 # a sign that content is about to be logged, so it is rejected.
 MAX_DETAIL_STRING = 200
+MAX_FIELD = 64
+# Actions and object types are names chosen in code, never input.
+_NAME = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
+_OBJECT_TYPE = re.compile(r"^[a-z0-9_.:-]{0,64}$")
 
 
 class Actor(Protocol):
@@ -46,25 +63,69 @@ def record(
 ) -> AuditEvent:
     """Append one audit event and return it."""
     details = details or {}
+    _check_names(action, object_type, str(outcome))
     _check_details(details)
     context = current_context()
+    actor_id = getattr(actor, "pk", None)
+    sensitive = {
+        "actor": actor.get_username() if actor is not None else "",
+        "client_ip": client_ip or context.get("client_ip") or "",
+        "details": details,
+    }
     event = AuditEvent(
+        event_id=uuid.uuid4(),
+        occurred_at=timezone.now(),
+        actor_id=int(actor_id) if actor_id is not None else None,
         action=action,
-        actor_id=getattr(actor, "pk", None),
-        actor_label=actor.get_username() if actor is not None else "",
         object_type=object_type,
-        object_id=str(object_id) if object_id else "",
+        object_id=str(object_id)[:MAX_FIELD] if object_id else "",
         outcome=str(outcome),
-        request_id=context.get("request_id", ""),
-        client_ip=client_ip or context.get("client_ip") or None,
-        details=details,
+        request_id=context.get("request_id", "")[:MAX_FIELD],
     )
+    _seal(event, sensitive)
     if durable:
         with transaction.atomic(using=AUDIT_DATABASE):
             event.save(using=AUDIT_DATABASE)
     else:
         event.save()
     return event
+
+
+def _seal(event: AuditEvent, sensitive: dict[str, Any]) -> None:
+    log_id = datakeys.log_id()
+    scope = datakeys.scope_for(event.occurred_at, event.actor_id)
+    plaintext = json.dumps(
+        sensitive, separators=(",", ":"), sort_keys=True, cls=DjangoJSONEncoder
+    ).encode()
+
+    def aad_for(version: int) -> bytes:
+        return encode_aad(
+            log_id=log_id,
+            event_id=event.event_id.bytes,
+            occurred_us=to_micros(event.occurred_at),
+            actor_id=event.actor_id,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            outcome=event.outcome,
+            request_id=event.request_id,
+            key_scope=scope,
+            key_version=version,
+        )
+
+    sealed = datakeys.encrypt(scope, plaintext, aad_for)
+    event.key_scope = scope
+    event.key_version = sealed.version
+    event.ciphertext = sealed.ciphertext
+
+
+def _check_names(action: str, object_type: str, outcome: str) -> None:
+    if not _NAME.match(action):
+        raise ValueError(f"audit action {action!r} is not a dotted lower-case name")
+    if not _OBJECT_TYPE.match(object_type):
+        raise ValueError(f"audit object type {object_type!r} is not a plain name")
+    if outcome not in Outcome.values:
+        raise ValueError(f"audit outcome {outcome!r} is not one of {Outcome.values}")
 
 
 def _check_details(details: dict[str, Any]) -> None:

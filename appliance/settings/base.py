@@ -196,6 +196,67 @@ JOB_MAX_DELIVERIES = env.get_int("JOB_MAX_DELIVERIES", 3, minimum=1)
 SWEEP_INTERVAL = env.get_float("SWEEP_INTERVAL", 30.0, minimum=0.5, unit="seconds")
 QUEUE_PREFIX = env.get_str("QUEUE_PREFIX", "")
 
+# --- Audit log ---------------------------------------------------------------
+
+# Key-encryption key that wraps the audit log's data keys: "local" reads it
+# from APPLIANCE_AUDIT_KEK (32 bytes in base64, or a _FILE), "vault" asks
+# HashiCorp Vault's transit engine. Earlier local keys stay listed in
+# APPLIANCE_AUDIT_KEK_PREVIOUS until `manage.py audit rewrap` has run.
+AUDIT_KEK_PROVIDER = env.get_choice("AUDIT_KEK_PROVIDER", "local", ("local", "vault"))
+AUDIT_KEK: bytes | None = env.get_key("AUDIT_KEK")
+AUDIT_KEKS_PREVIOUS: list[bytes] = env.get_keys("AUDIT_KEK_PREVIOUS")
+AUDIT_VAULT_ADDR = env.get_optional_str("AUDIT_VAULT_ADDR")
+AUDIT_VAULT_TOKEN = env.get_optional_str("AUDIT_VAULT_TOKEN", secret=True)
+AUDIT_VAULT_KEY = env.get_str("AUDIT_VAULT_KEY", "appliance-audit")
+AUDIT_VAULT_MOUNT = env.get_str("AUDIT_VAULT_MOUNT", "transit")
+AUDIT_VAULT_CA_FILE = env.get_optional_str("AUDIT_VAULT_CA_FILE")
+# One data key per month, or per month and actor so that one person's entries
+# can be crypto-shredded alone.
+AUDIT_SUBJECT_KEYS = env.get_bool("AUDIT_SUBJECT_KEYS", False)
+# Encryptions under one data key before it is retired; AES-GCM with random
+# nonces allows 2**32 (NIST SP 800-38D).
+AUDIT_KEY_MAX_USES = env.get_int(
+    "AUDIT_KEY_MAX_USES", 2**24, minimum=1024, maximum=2**30, unit="encryptions"
+)
+# Ed25519 key that signs checkpoints (read by the sequencer only), and the
+# public keys that verify them (comma-separated paths; keep retired keys).
+AUDIT_SIGNING_KEY_FILE = env.get_optional_str("AUDIT_SIGNING_KEY_FILE")
+AUDIT_PUBLIC_KEY_FILES = env.get_list("AUDIT_PUBLIC_KEY_FILES", [])
+# Directory the checkpoints are written to: on a volume the database server
+# cannot write.
+AUDIT_SINK_DIR = env.get_optional_str("AUDIT_SINK_DIR")
+AUDIT_CHECKPOINT_SECONDS = env.get_float(
+    "AUDIT_CHECKPOINT_SECONDS", 60.0, minimum=1.0, unit="seconds"
+)
+AUDIT_CHECKPOINT_ENTRIES = env.get_int(
+    "AUDIT_CHECKPOINT_ENTRIES", 1000, minimum=1, unit="entries"
+)
+# How often the sequencer looks for committed events, and the most it takes
+# in one transaction.
+AUDIT_SEQUENCER_INTERVAL = env.get_float(
+    "AUDIT_SEQUENCER_INTERVAL", 0.2, minimum=0.01, maximum=2.0, unit="seconds"
+)
+AUDIT_SEQUENCER_BATCH = env.get_int(
+    "AUDIT_SEQUENCER_BATCH", 5000, minimum=1, unit="events"
+)
+# Scheduled verification: since the last verified checkpoint every
+# AUDIT_VERIFY_SECONDS, the whole log every AUDIT_FULL_VERIFY_SECONDS.
+AUDIT_VERIFY_SECONDS = env.get_float(
+    "AUDIT_VERIFY_SECONDS", 300.0, minimum=10.0, unit="seconds"
+)
+AUDIT_FULL_VERIFY_SECONDS = env.get_float(
+    "AUDIT_FULL_VERIFY_SECONDS", 86400.0, minimum=60.0, unit="seconds"
+)
+# Health turns unavailable when committed events wait longer than this for
+# the sequencer, or a checkpoint waits this long for the sink.
+AUDIT_MAX_LAG_SECONDS = env.get_float(
+    "AUDIT_MAX_LAG_SECONDS", 30.0, minimum=2.0, unit="seconds"
+)
+# Largest number of entries one evidence bundle holds.
+AUDIT_EXPORT_MAX_ENTRIES = env.get_int(
+    "AUDIT_EXPORT_MAX_ENTRIES", 10_000, minimum=1, maximum=200_000, unit="entries"
+)
+
 # Broker URL. The mode modules decide what happens when it is not set.
 BROKER_URL: str | None = env.get_optional_str("BROKER_URL", secret=True)
 
@@ -272,9 +333,11 @@ CELERY_TASK_DEFAULT_QUEUE = f"{QUEUE_PREFIX}default"
 CELERY_TASK_ROUTES = {
     "compliance.*": {"queue": f"{QUEUE_PREFIX}compliance"},
     "jobs.*": {"queue": f"{QUEUE_PREFIX}maintenance"},
+    "audit.*": {"queue": f"{QUEUE_PREFIX}maintenance"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {"task": "jobs.sweep", "schedule": SWEEP_INTERVAL},
+    "verify-audit-log": {"task": "audit.verify", "schedule": AUDIT_VERIFY_SECONDS},
 }
 
 if JOB_LEASE <= TASK_TIME_LIMIT:

@@ -2,7 +2,10 @@
 ``manage.py check --deploy --fail-level WARNING`` passes.
 
 Required: APPLIANCE_SECRET_KEY, APPLIANCE_DATABASE_URL, APPLIANCE_BROKER_URL,
-APPLIANCE_DATA_KEY (each may be given as a ``_FILE`` path instead).
+APPLIANCE_DATA_KEY (each may be given as a ``_FILE`` path instead), and for
+the audit log APPLIANCE_AUDIT_SIGNING_KEY_FILE, APPLIANCE_AUDIT_PUBLIC_KEY_FILES,
+APPLIANCE_AUDIT_SINK_DIR and a key-encryption key (APPLIANCE_AUDIT_KEK, or
+Vault's address and token with APPLIANCE_AUDIT_KEK_PROVIDER=vault).
 """
 
 from __future__ import annotations
@@ -10,7 +13,18 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from appliance.settings.base import *  # noqa: F403
-from appliance.settings.base import BROKER_URL, DATA_KEY, add_audit_database
+from appliance.settings.base import (
+    AUDIT_KEK,
+    AUDIT_KEK_PROVIDER,
+    AUDIT_PUBLIC_KEY_FILES,
+    AUDIT_SIGNING_KEY_FILE,
+    AUDIT_SINK_DIR,
+    AUDIT_VAULT_ADDR,
+    AUDIT_VAULT_TOKEN,
+    BROKER_URL,
+    DATA_KEY,
+    add_audit_database,
+)
 from appliance.settings.env import env
 
 APPLIANCE_MODE = "production"
@@ -41,6 +55,29 @@ if DATA_KEY is None:
         "APPLIANCE_DATA_KEY (or APPLIANCE_DATA_KEY_FILE) is required in "
         "production. Keep the key file outside the database's directory."
     )
+
+if AUDIT_KEK_PROVIDER == "local" and AUDIT_KEK is None:
+    raise ImproperlyConfigured(
+        "APPLIANCE_AUDIT_KEK (or APPLIANCE_AUDIT_KEK_FILE) is required in "
+        "production: 32 random bytes in base64 that wrap the audit log's data "
+        "keys. Or set APPLIANCE_AUDIT_KEK_PROVIDER=vault."
+    )
+if AUDIT_KEK_PROVIDER == "vault" and not (AUDIT_VAULT_ADDR and AUDIT_VAULT_TOKEN):
+    raise ImproperlyConfigured(
+        "APPLIANCE_AUDIT_KEK_PROVIDER=vault needs APPLIANCE_AUDIT_VAULT_ADDR and "
+        "APPLIANCE_AUDIT_VAULT_TOKEN (or APPLIANCE_AUDIT_VAULT_TOKEN_FILE)."
+    )
+for _name, _value in (
+    ("AUDIT_SIGNING_KEY_FILE", AUDIT_SIGNING_KEY_FILE),
+    ("AUDIT_PUBLIC_KEY_FILES", AUDIT_PUBLIC_KEY_FILES),
+    ("AUDIT_SINK_DIR", AUDIT_SINK_DIR),
+):
+    if not _value:
+        raise ImproperlyConfigured(
+            f"APPLIANCE_{_name} is required in production. See docs/audit.md: "
+            "the signing key is readable by the sequencer only, and the sink "
+            "is a directory on a volume the database server cannot write."
+        )
 
 # The appliance sits behind the TLS-terminating proxy in deploy/nginx.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

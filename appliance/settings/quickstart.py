@@ -15,6 +15,11 @@ import base64
 from appliance import embedded
 from appliance.settings.base import *  # noqa: F403
 from appliance.settings.base import (
+    AUDIT_KEK,
+    AUDIT_KEK_PROVIDER,
+    AUDIT_PUBLIC_KEY_FILES,
+    AUDIT_SIGNING_KEY_FILE,
+    AUDIT_SINK_DIR,
     BROKER_URL,
     DATA_KEY,
     STATIC_ROOT,
@@ -52,6 +57,24 @@ if DATA_KEY is None:
     QUICKSTART_NOTICES.append(
         f"using a generated data encryption key in {VAR_DIR / 'keys'} "
         "(back it up: job payloads cannot be read without it)"
+    )
+
+if AUDIT_KEK is None and AUDIT_KEK_PROVIDER == "local":
+    AUDIT_KEK = embedded.read_or_create_secret(VAR_DIR / "keys" / "audit_kek")
+    QUICKSTART_NOTICES.append(
+        f"using a generated audit key-encryption key in {VAR_DIR / 'keys'}"
+    )
+if AUDIT_SIGNING_KEY_FILE is None:
+    AUDIT_SIGNING_KEY_FILE, _public = embedded.audit_signing_key(VAR_DIR / "keys")
+    AUDIT_PUBLIC_KEY_FILES = [*AUDIT_PUBLIC_KEY_FILES, _public]
+    QUICKSTART_NOTICES.append(
+        f"using a generated audit checkpoint signing key in {VAR_DIR / 'keys'}"
+    )
+if AUDIT_SINK_DIR is None:
+    AUDIT_SINK_DIR = str(VAR_DIR / "audit-checkpoints")
+    QUICKSTART_NOTICES.append(
+        f"writing audit checkpoints to {AUDIT_SINK_DIR}, on the same disk as "
+        "the database (set APPLIANCE_AUDIT_SINK_DIR to another volume)"
     )
 
 if BROKER_URL is None:

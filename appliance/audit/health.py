@@ -1,0 +1,76 @@
+"""The audit log's health: the last verification, the sequencer's backlog
+and the checkpoint export. ``/healthz`` turns unavailable when any of them
+fails, so a broken or tampered log is noticed without anyone looking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from appliance.audit.models import Checkpoint, SequencerState, VerificationRun
+
+BACKLOG_SQL = """
+SELECT count(*), min(p.occurred_at)
+FROM audit_event p
+WHERE p.txid >= %s
+  AND NOT EXISTS (SELECT 1 FROM audit_log_entry e WHERE e.pending_id = p.id)
+"""
+
+
+@dataclass
+class ChainStatus:
+    size: int
+    backlog: int
+    oldest_pending: datetime | None
+    heartbeat_at: datetime | None
+    last_checkpoint: Checkpoint | None
+    unexported_since: datetime | None
+    last_run: VerificationRun | None
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        limit = timedelta(seconds=settings.AUDIT_MAX_LAG_SECONDS)
+        now = timezone.now()
+        if self.last_run is not None and not self.last_run.ok:
+            found.append(
+                f"verification failed at entry {self.last_run.first_bad_index}"
+            )
+        if self.oldest_pending is not None and now - self.oldest_pending > limit:
+            found.append("events are waiting for the sequencer")
+        if self.unexported_since is not None and now - self.unexported_since > limit:
+            found.append("checkpoints are not reaching the sink")
+        return found
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def chain_status() -> ChainStatus:
+    state = SequencerState.objects.get_or_create(id=1)[0]
+    with connection.cursor() as cursor:
+        cursor.execute(BACKLOG_SQL, [state.horizon])
+        backlog, oldest = cursor.fetchone()
+    unexported = (
+        Checkpoint.objects.filter(exported_at=None).order_by("signed_at").first()
+    )
+    return ChainStatus(
+        size=state.size,
+        backlog=int(backlog),
+        oldest_pending=oldest,
+        heartbeat_at=state.heartbeat_at,
+        last_checkpoint=Checkpoint.objects.order_by("-size").first(),
+        unexported_since=unexported.signed_at if unexported else None,
+        last_run=VerificationRun.objects.exclude(finished_at=None).first(),
+    )
+
+
+def check() -> str:
+    """``ok``, or ``failing (...)`` naming the problems."""
+    problems = chain_status().problems
+    return "ok" if not problems else f"failing ({'; '.join(problems)})"
