@@ -6,9 +6,10 @@ It starts the embedded PostgreSQL unless APPLIANCE_DATABASE_URL is set,
 chooses a broker once (APPLIANCE_BROKER_URL, else RabbitMQ or Redis on
 localhost, else kombu's SQLAlchemy transport on the same PostgreSQL) and
 hands the same URLs to every process it starts: migrations, the llama.cpp
-server with SmolLM2-135M-Instruct, a Celery worker with the sweeper's beat,
-and gunicorn. It prints the URL, the credentials and a ready ``curl`` line,
-and stops everything it started on Ctrl-C. Each process logs to var/log/.
+server with SmolLM2-135M-Instruct, the audit log's sequencer, a Celery worker
+with the beat for the sweeper and the audit verification, and gunicorn. It
+prints the URL, the credentials and a ready ``curl`` line, and stops
+everything it started on Ctrl-C. Each process logs to var/log/.
 """
 
 from __future__ import annotations
@@ -219,6 +220,9 @@ class Launcher:
                 "engine",
                 engine_command(default_model_path(), self.engine_port, threads),
             )
+        self.spawn(
+            "sequencer", [sys.executable, str(ROOT / "manage.py"), "audit", "sequencer"]
+        )
         celery = (
             shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
         )
@@ -276,7 +280,8 @@ class Launcher:
 
     def banner(self, base: str, accounts: dict[str, str | None]) -> None:
         print(
-            f"\nThe appliance is running at {base}/  (admin console: {base}/admin/)\n"
+            f"\nThe appliance is running at {base}/  (admin console: {base}/admin/, "
+            f"audit console: {base}/audit/)\n"
             f"Logs: {self.logs}/\n",
             flush=True,
         )

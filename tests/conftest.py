@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from appliance.accounts.models import User
@@ -20,6 +20,14 @@ from appliance.accounts.roles import Role
 from appliance.accounts.services import create_user, install_roles, issue_api_key
 from appliance.inference import registry
 from tests.support.processes import Engine, Process, start_engine, start_worker
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """Close every connection before the test database is dropped: the
+    ``audit`` alias holds a connection of its own to it."""
+    yield
+    connections.close_all()
 
 
 @pytest.fixture(scope="session")

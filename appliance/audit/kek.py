@@ -12,7 +12,9 @@ Two providers:
   to move a ciphertext to the newest version of its key.
 
 Both bind the wrapped key to its log, scope and version through associated
-data, so a wrapped key copied onto another row fails to unwrap.
+data, so a wrapped key copied onto another row fails to unwrap. Keys wrapped
+by either provider open as long as that provider is configured, which lets
+an installation move from one to the other with ``audit rewrap``.
 """
 
 from __future__ import annotations
@@ -46,8 +48,6 @@ class KeyEncryptionKey(Protocol):
 
     def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes: ...
 
-    def rewrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> tuple[str, bytes]: ...
-
 
 def local_key_id(key: bytes) -> str:
     return "local:" + hashlib.sha256(key).digest()[:8].hex()
@@ -79,9 +79,6 @@ class LocalKek:
             return AESGCM(key).decrypt(wrapped[:NONCE_SIZE], wrapped[NONCE_SIZE:], aad)
         except InvalidTag:
             raise KeyUnwrapError(f"a data key wrapped by {kek_id} failed") from None
-
-    def rewrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> tuple[str, bytes]:
-        return self.wrap(self.unwrap(kek_id, wrapped, aad), aad)
 
 
 class VaultTransitKek:
@@ -140,31 +137,65 @@ class VaultTransitKek:
         )
         return base64.b64decode(data["plaintext"])
 
+
+class Keyring:
+    """Wraps with the configured provider; unwraps with whichever configured
+    provider a key id names, so that keys wrapped locally still open after a
+    move to Vault (until ``audit rewrap`` has moved them) and the reverse."""
+
+    def __init__(
+        self, current: KeyEncryptionKey, providers: dict[str, KeyEncryptionKey]
+    ) -> None:
+        self.current = current
+        self.providers = providers
+
+    def current_id(self) -> str:
+        return self.current.current_id()
+
+    def wrap(self, data_key: bytes, aad: bytes) -> tuple[str, bytes]:
+        return self.current.wrap(data_key, aad)
+
+    def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
+        provider = self.providers.get(kek_id.split(":", 1)[0])
+        if provider is None:
+            raise KeyUnwrapError(
+                f"a data key is wrapped by {kek_id}, but that provider is not "
+                "configured; set it up again until 'audit rewrap' has run"
+            )
+        return provider.unwrap(kek_id, wrapped, aad)
+
     def rewrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> tuple[str, bytes]:
-        # Transit's rewrap request has no associated-data parameter (only
-        # ciphertext, context, key_version and nonce), so decrypt and encrypt.
+        # Transit's own rewrap request has no associated-data parameter (only
+        # ciphertext, context, key_version and nonce), so decrypt and encrypt
+        # again here, for every provider alike.
         return self.wrap(self.unwrap(kek_id, wrapped, aad), aad)
 
 
 @lru_cache(maxsize=1)
-def key_encryption_key() -> KeyEncryptionKey:
-    """Return the configured provider (cached; ``reset`` forgets it)."""
-    provider = settings.AUDIT_KEK_PROVIDER
-    if provider == "vault":
-        return VaultTransitKek(
-            settings.AUDIT_VAULT_ADDR or "",
-            settings.AUDIT_VAULT_TOKEN or "",
+def key_encryption_key() -> Keyring:
+    """Return the configured providers (cached; ``reset`` forgets them)."""
+    providers: dict[str, KeyEncryptionKey] = {}
+    if settings.AUDIT_KEK is not None:
+        providers["local"] = LocalKek(
+            settings.AUDIT_KEK, list(settings.AUDIT_KEKS_PREVIOUS)
+        )
+    if settings.AUDIT_VAULT_ADDR and settings.AUDIT_VAULT_TOKEN:
+        providers["vault"] = VaultTransitKek(
+            settings.AUDIT_VAULT_ADDR,
+            settings.AUDIT_VAULT_TOKEN,
             settings.AUDIT_VAULT_KEY,
             settings.AUDIT_VAULT_MOUNT,
             settings.AUDIT_VAULT_CA_FILE,
         )
-    current = settings.AUDIT_KEK
+    current = providers.get(settings.AUDIT_KEK_PROVIDER)
     if current is None:
         raise ImproperlyConfigured(
-            "APPLIANCE_AUDIT_KEK (or APPLIANCE_AUDIT_KEK_FILE) is not set. It "
-            "wraps the audit log's data keys: 32 random bytes in base64."
+            "The audit key-encryption key is not configured: set "
+            "APPLIANCE_AUDIT_KEK (or APPLIANCE_AUDIT_KEK_FILE) to 32 random bytes "
+            "in base64, or APPLIANCE_AUDIT_KEK_PROVIDER=vault with "
+            "APPLIANCE_AUDIT_VAULT_ADDR and APPLIANCE_AUDIT_VAULT_TOKEN."
         )
-    return LocalKek(current, list(settings.AUDIT_KEKS_PREVIOUS))
+    return Keyring(current, providers)
 
 
 def reset() -> None:

@@ -22,8 +22,9 @@ import re
 import uuid
 from typing import Any, Protocol
 
+import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from appliance.audit import datakeys
@@ -34,6 +35,13 @@ from appliance.logging import current_context
 logger = logging.getLogger(__name__)
 
 AUDIT_DATABASE = datakeys.AUDIT_DATABASE
+DEFAULT_DATABASE = "default"
+INSERT_SQL = """
+INSERT INTO audit_event (event_id, occurred_at, actor_id, action, object_type,
+    object_id, outcome, request_id, key_scope, key_version, ciphertext)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+RETURNING id, txid
+"""
 
 # Detail values are ids, counts, versions and short codes. A longer string is
 # a sign that content is about to be logged, so it is rejected.
@@ -78,17 +86,47 @@ def record(
         actor_id=int(actor_id) if actor_id is not None else None,
         action=action,
         object_type=object_type,
-        object_id=str(object_id)[:MAX_FIELD] if object_id else "",
+        object_id=_text(object_id),
         outcome=str(outcome),
-        request_id=context.get("request_id", "")[:MAX_FIELD],
+        request_id=_text(context.get("request_id", "")),
     )
     _seal(event, sensitive)
     if durable:
         with transaction.atomic(using=AUDIT_DATABASE):
-            event.save(using=AUDIT_DATABASE)
+            _insert(event, AUDIT_DATABASE)
     else:
-        event.save()
+        _insert(event, DEFAULT_DATABASE)
     return event
+
+
+def _insert(event: AuditEvent, using: str) -> None:
+    """INSERT the row as a prepared statement bound on the server: the ORM's
+    save() took about five times as long, most of the audit write's cost.
+    Runs on the alias's connection, so it joins the transaction open there."""
+    connection = connections[using]
+    connection.ensure_connection()
+    raw = connection.connection
+    assert raw is not None
+    params = (
+        event.event_id,
+        event.occurred_at,
+        event.actor_id,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.outcome,
+        event.request_id,
+        event.key_scope,
+        event.key_version,
+        event.ciphertext,
+    )
+    with transaction.mark_for_rollback_on_error(using), psycopg.Cursor(raw) as cursor:
+        cursor.execute(INSERT_SQL, params, prepare=True)
+        row = cursor.fetchone()
+    assert row is not None
+    event.id, event.txid = row
+    event._state.adding = False
+    event._state.db = using
 
 
 def _seal(event: AuditEvent, sensitive: dict[str, Any]) -> None:
@@ -117,6 +155,15 @@ def _seal(event: AuditEvent, sensitive: dict[str, Any]) -> None:
     event.key_scope = scope
     event.key_version = sealed.version
     event.ciphertext = sealed.ciphertext
+
+
+def _text(value: Any) -> str:
+    """A clear field as given, cut to the column's size. PostgreSQL text
+    cannot hold NUL, so NUL becomes U+FFFD; everything else is kept, and the
+    length-prefixed leaf encoding and HTML escaping keep it inert."""
+    if not value:
+        return ""
+    return str(value)[:MAX_FIELD].replace("\x00", "\ufffd")
 
 
 def _check_names(action: str, object_type: str, outcome: str) -> None:

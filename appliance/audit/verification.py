@@ -216,15 +216,21 @@ def check_stored(
     report: Report,
 ) -> None:
     """Check the database's copies of checkpoints against the recomputed roots
-    and the sink: forged, altered, missing (rolled back) or unexported."""
+    and the sink: forged, altered, missing (rolled back) or unexported.
+
+    A bad copy names the first entry it covers past the previous checkpoint,
+    unless the entries themselves already named an earlier bad one.
+    """
     report.signed_size = trusted.size
+
+    def fail(index: int, message: str) -> None:
+        report.fail(index if report.first_bad_index is None else None, message)
+
     previous = trusted.base.size
     stored_sizes = {checkpoint.size for checkpoint in stored}
     for size in sorted(trusted.roots):
         if size > trusted.base.size and size not in stored_sizes:
-            report.fail(
-                previous, f"checkpoint {size} is in the sink but not in the database"
-            )
+            fail(previous, f"checkpoint {size} is in the sink but not in the database")
             break
         previous = size
     previous = trusted.base.size
@@ -233,14 +239,14 @@ def check_stored(
             continue
         where = f"checkpoint {checkpoint.size} in the database"
         if not _signed_by(checkpoint.note_text, checkpoint.signature, keys):
-            report.fail(previous, f"{where} has an invalid signature or unknown key")
+            fail(previous, f"{where} has an invalid signature or unknown key")
             return
         root = parse_note(checkpoint.note_text).root
         if checkpoint.size in roots and roots[checkpoint.size] != root:
-            report.fail(previous, f"{where} does not match the entries it covers")
+            fail(previous, f"{where} does not match the entries it covers")
             return
-        if checkpoint.size > report.log_size and report.ok:
-            report.fail(
+        if checkpoint.size > report.log_size:
+            fail(
                 report.log_size,
                 f"{where} covers {checkpoint.size} entries; the log has "
                 f"{report.log_size}: it was truncated",
