@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from appliance.accounts.models import User
 from appliance.accounts.roles import Role
 from appliance.accounts.services import create_user, install_roles, issue_api_key
+from appliance.audit import datakeys
 from appliance.inference import registry
 from tests.support.processes import Engine, Process, start_engine, start_worker
 
@@ -28,6 +29,15 @@ def django_db_setup(django_db_setup: None) -> Iterator[None]:
     ``audit`` alias holds a connection of its own to it."""
     yield
     connections.close_all()
+
+
+@pytest.fixture(autouse=True)
+def fresh_audit_caches() -> Iterator[None]:
+    """Forget the audit log's cached log id and data keys around each test: a
+    test that empties the tables makes the next one start a new log."""
+    datakeys.reset_caches()
+    yield
+    datakeys.reset_caches()
 
 
 @pytest.fixture(scope="session")

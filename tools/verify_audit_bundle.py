@@ -32,6 +32,7 @@ import struct
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -163,7 +164,7 @@ def strict_base64(value: object) -> bytes:
     return decoded
 
 
-def leaf_bytes(log_id: uuid.UUID, entry: dict) -> bytes:
+def leaf_bytes(log_id: uuid.UUID, entry: dict[str, Any]) -> bytes:
     actor = entry["actor_id"]
     if not isinstance(entry["event_id"], str) or not re.fullmatch(
         r"[0-9a-f]{32}", entry["event_id"]
@@ -203,7 +204,9 @@ def hex_hash(value: object) -> bytes:
     return bytes.fromhex(value)
 
 
-def read_note(item: dict, keys: dict[str, Ed25519PublicKey]) -> dict:
+def read_note(
+    item: dict[str, Any], keys: dict[str, Ed25519PublicKey]
+) -> dict[str, Any]:
     if sorted(item) != ["note", "signature"]:
         raise Rejected("a checkpoint has unexpected fields")
     text = item["note"]
@@ -226,7 +229,9 @@ def read_note(item: dict, keys: dict[str, Ed25519PublicKey]) -> dict:
 # --- the checks ---------------------------------------------------------------------
 
 
-def check_consistency(old: dict, new: dict, elements: list[bytes]) -> None:
+def check_consistency(
+    old: dict[str, Any], new: dict[str, Any], elements: list[bytes]
+) -> None:
     m, n = old["size"], new["size"]
     if m == 0:
         if elements:
@@ -239,9 +244,9 @@ def check_consistency(old: dict, new: dict, elements: list[bytes]) -> None:
         raise Rejected(f"the consistency proof from {m} to {n} does not hold")
 
 
-def check_bundle(
-    raw: bytes, keys: dict[str, Ed25519PublicKey], trusted: dict | None
-) -> str:
+def parse_canonical(raw: bytes) -> dict[str, Any]:
+    """Parse the bundle and insist on the one serialization the appliance
+    writes, so that no byte can change without changing a checked value."""
     try:
         bundle = json.loads(raw.decode("ascii"))
     except (UnicodeDecodeError, ValueError):
@@ -263,9 +268,12 @@ def check_bundle(
         raise Rejected("the bundle does not have the expected fields")
     if bundle["format"] != BUNDLE_FORMAT:
         raise Rejected("unknown bundle format")
-    log_id = uuid.UUID(bundle["log_id"])
-    if str(log_id) != bundle["log_id"]:
+    if str(uuid.UUID(bundle["log_id"])) != bundle["log_id"]:
         raise Rejected("the log id is not in canonical form")
+    return bundle
+
+
+def check_keys(bundle: dict[str, Any], keys: dict[str, Ed25519PublicKey]) -> None:
     for key_id, encoded in bundle["public_keys"].items():
         # Only pinned keys are trusted; the others must still be intact.
         raw_key = strict_base64(encoded)
@@ -276,6 +284,10 @@ def check_bundle(
         ):
             raise Rejected(f"the bundle's key {key_id} is not the pinned key")
 
+
+def check_checkpoints(
+    bundle: dict[str, Any], keys: dict[str, Ed25519PublicKey]
+) -> list[dict[str, Any]]:
     notes = [read_note(item, keys) for item in bundle["checkpoints"]]
     if not notes:
         raise Rejected("the bundle has no checkpoint")
@@ -297,38 +309,54 @@ def check_bundle(
         ):
             raise Rejected("a consistency proof does not link two adjacent checkpoints")
         check_consistency(old, new, [hex_hash(h) for h in link["proof"]])
-    head = notes[-1]
+    return notes
 
-    if trusted is not None:
-        check_against_trusted(trusted, notes)
 
+def check_entries(bundle: dict[str, Any], head: dict[str, Any]) -> str:
+    log_id = uuid.UUID(bundle["log_id"])
     entries = bundle["entries"]
-    first = entries[0]["seq"] if entries else None
+    if not entries:
+        return "no entries"
+    first = entries[0]["seq"]
+    if type(first) is not int:
+        raise Rejected("the first entry has no sequence number")
     for offset, entry in enumerate(entries):
         if not isinstance(entry, dict) or sorted(entry) != ENTRY_KEYS:
             raise Rejected(f"entry {offset} of the bundle has unexpected fields")
-        if type(entry["seq"]) is not int or entry["seq"] != first + offset:
+        seq = entry["seq"]
+        if type(seq) is not int or seq != first + offset:
             raise Rejected(f"entry {first + offset} is missing from the bundle")
-        if entry["seq"] >= head["size"]:
-            raise Rejected(f"entry {entry['seq']} is outside the checkpointed tree")
+        if seq >= head["size"]:
+            raise Rejected(f"entry {seq} is outside the checkpointed tree")
         leaf = hash_leaf(leaf_bytes(log_id, entry))
         if not isinstance(entry["inclusion"], list):
-            raise Rejected(f"entry {entry['seq']} has no inclusion proof")
+            raise Rejected(f"entry {seq} has no inclusion proof")
         reader = ProofReader([hex_hash(h) for h in entry["inclusion"]])
-        root = root_from_path(leaf, entry["seq"], head["size"], reader)
+        root = root_from_path(leaf, seq, head["size"], reader)
         reader.finish()
         if root != head["root"]:
-            raise Rejected(
-                f"entry {entry['seq']} is not in the signed tree (first bad entry)"
-            )
-    span = f"entries {first} to {first + len(entries) - 1}" if entries else "no entries"
+            raise Rejected(f"entry {seq} is not in the signed tree (first bad entry)")
+    return f"entries {first} to {first + len(entries) - 1}"
+
+
+def check_bundle(
+    raw: bytes, keys: dict[str, Ed25519PublicKey], trusted: dict[str, Any] | None
+) -> str:
+    """Check everything; return a one-line summary or raise Rejected."""
+    bundle = parse_canonical(raw)
+    check_keys(bundle, keys)
+    notes = check_checkpoints(bundle, keys)
+    head = notes[-1]
+    if trusted is not None:
+        check_against_trusted(trusted, notes)
+    span = check_entries(bundle, head)
     return (
-        f"valid: {span} of log {log_id}, in the tree of {head['size']} entries "
-        f"signed at {head['time']}"
+        f"valid: {span} of log {bundle['log_id']}, in the tree of {head['size']} "
+        f"entries signed at {head['time']}"
     )
 
 
-def check_against_trusted(trusted: dict, notes: list[dict]) -> None:
+def check_against_trusted(trusted: dict[str, Any], notes: list[dict[str, Any]]) -> None:
     head = notes[-1]
     if trusted["log"] != head["log"]:
         raise Rejected("the trusted checkpoint belongs to another log")

@@ -304,11 +304,15 @@ def verify_database(*, since: int | None = None, full: bool = True) -> Report:
     sink = config.sink()
     log_id = state.log_id
     known_logs = sink.log_ids()
-    checkpoints = sink.read_all(log_id)
+    sizes = sink.sizes(log_id)
     base = None
     if not full:
-        below = [c for c in checkpoints if since is None or c.size <= since]
-        base = below[-1] if below else None
+        below = [size for size in sizes if since is None or size <= since]
+        base = sink.read(log_id, below[-1]) if below else None
+    start = base.size if base is not None else 0
+    # Only the checkpoints after the starting one are read: a full run reads
+    # them all, an incremental one only what it needs.
+    checkpoints = [sink.read(log_id, size) for size in sizes if size > start]
     database = connections[READ_DATABASE]
     # Inside a caller's transaction (tests) its snapshot rules apply instead.
     repeatable = not database.in_atomic_block
@@ -319,9 +323,10 @@ def verify_database(*, since: int | None = None, full: bool = True) -> Report:
         state = SequencerState.objects.using(READ_DATABASE).get(id=1)
         stored = [
             StoredCheckpoint(c.size, c.note, bytes(c.signature))
-            for c in Checkpoint.objects.using(READ_DATABASE).order_by("size")
+            for c in Checkpoint.objects.using(READ_DATABASE)
+            .filter(size__gt=start)
+            .order_by("size")
         ]
-        start = base.size if base is not None else 0
         report = check_log(
             state.log_id,
             config.trusted_keys(),
