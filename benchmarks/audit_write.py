@@ -11,8 +11,11 @@ delay of an event is its ``sequenced_at`` minus its ``occurred_at``, which
 also counts the rest of its transaction and the commit, so it is an upper
 bound.
 
-Targets (--check exits 1 on a miss): at least 500 committed events/s in all,
-record() p99 at most 10 ms, merge delay at most 2 s for every event.
+Two phases: the writers first run flat out (capacity), then paced together
+at the target rate of 500 events/s, where the latency and the merge delay
+are measured. Targets (--check exits 1 on a miss): capacity at least 500
+committed events/s; at 500/s, the paced writers keep up, record() p99 is at
+most 10 ms and every event is sequenced within 2 s.
 """
 
 from __future__ import annotations
@@ -38,8 +41,11 @@ def writer(
     number: int,
     seconds: float,
     start_at: float,
+    rate: float | None,
     queue: multiprocessing.Queue[tuple[int, list[float]]],
 ) -> None:
+    """Run actions until ``seconds`` have passed; ``rate`` (events/s for this
+    writer) paces them on a fixed schedule, None runs flat out."""
     setup()
     from django.db import connection, transaction
 
@@ -59,6 +65,10 @@ def writer(
     deadline = start_at + seconds
     count = 0
     while time.time() < deadline:
+        if rate is not None:
+            slot = start_at + count / rate
+            if slot > time.time():
+                time.sleep(slot - time.time())
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -68,7 +78,7 @@ def writer(
             record(
                 "bench.action",
                 object_type="bench",
-                object_id=f"{number}-{count}",
+                object_id=f"{number}-{count}-{start_at:.0f}",
                 details={"writer": number, "n": count},
             )
             latencies.append((time.perf_counter() - began) * 1000)
@@ -93,20 +103,47 @@ def start_sequencer(var: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def merge_delays(started: float) -> tuple[list[float], int]:
-    """Delays of the run's events in seconds, and how many are unsequenced."""
+def merge_delays(started: float, ended: float) -> tuple[list[float], int]:
+    """Delays of the events that occurred in [started, ended), in seconds,
+    and how many of them are still unsequenced."""
     from datetime import UTC, datetime
 
     from appliance.audit.models import AuditEvent, LogEntry
 
-    since = datetime.fromtimestamp(started, UTC)
-    entries = LogEntry.objects.filter(action="bench.action", occurred_at__gte=since)
+    window = {
+        "action": "bench.action",
+        "occurred_at__gte": datetime.fromtimestamp(started, UTC),
+        "occurred_at__lt": datetime.fromtimestamp(ended, UTC),
+    }
     delays = [
         (sequenced - occurred).total_seconds()
-        for occurred, sequenced in entries.values_list("occurred_at", "sequenced_at")
+        for occurred, sequenced in LogEntry.objects.filter(**window).values_list(
+            "occurred_at", "sequenced_at"
+        )
     ]
-    pending = AuditEvent.objects.filter(action="bench.action", occurred_at__gte=since)
-    return delays, pending.count() - len(delays)
+    return delays, AuditEvent.objects.filter(**window).count() - len(delays)
+
+
+def run_phase(
+    writers: int, seconds: float, total_rate: float | None
+) -> tuple[float, int, list[float]]:
+    """Run the writers; return the start time, the committed count and the
+    record() latencies in ms."""
+    context = multiprocessing.get_context("spawn")
+    queue: multiprocessing.Queue[tuple[int, list[float]]] = context.Queue()
+    start_at = time.time() + 8.0
+    rate = total_rate / writers if total_rate else None
+    processes = [
+        context.Process(target=writer, args=(n, seconds, start_at, rate, queue))
+        for n in range(writers)
+    ]
+    for process in processes:
+        process.start()
+    results = [queue.get(timeout=seconds + 120) for _ in processes]
+    for process in processes:
+        process.join()
+    committed = sum(count for count, _ in results)
+    return start_at, committed, [value for _, values in results for value in values]
 
 
 def main() -> int:
@@ -118,44 +155,47 @@ def main() -> int:
 
     var = setup()
     sequencer = start_sequencer(var)
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    start_at = time.time() + 8.0
-    workers = [
-        context.Process(target=writer, args=(n, args.seconds, start_at, queue))
-        for n in range(args.writers)
-    ]
-    for worker in workers:
-        worker.start()
-    results = [queue.get(timeout=args.seconds + 120) for _ in workers]
-    for worker in workers:
-        worker.join()
-    time.sleep(TARGET_DELAY_S + 1.0)
-    sequencer.terminate()
-    sequencer.wait(timeout=30)
+    try:
+        _, flat_count, flat_latencies = run_phase(args.writers, args.seconds / 2, None)
+        paced_start, paced_count, latencies = run_phase(
+            args.writers, args.seconds, TARGET_RATE
+        )
+        time.sleep(TARGET_DELAY_S + 1.0)
+    finally:
+        sequencer.terminate()
+        sequencer.wait(timeout=30)
 
-    committed = sum(count for count, _ in results)
-    latencies = [value for _, values in results for value in values]
-    rate = committed / args.seconds
-    delays, unsequenced = merge_delays(start_at)
+    capacity = flat_count / (args.seconds / 2)
+    paced_rate = paced_count / args.seconds
+    delays, unsequenced = merge_delays(paced_start, paced_start + args.seconds)
     print(f"audit write benchmark on {hardware()}")
+    print(f"  {args.writers} writers, one event per transaction, sequencer running")
     print(
-        f"  {args.writers} writers for {args.seconds:.0f} s, one event per transaction"
+        f"  flat out for {args.seconds / 2:.0f} s: {flat_count} committed "
+        f"({capacity:.0f}/s)"
     )
-    print(f"  committed events: {committed} ({rate:.0f}/s)")
-    print(f"  record() in the transaction, ms: {summary(latencies)}")
-    print(f"  merge delay, s: {summary(delays) if delays else 'none sequenced'}")
-    wait = TARGET_DELAY_S + 1
-    print(f"  events still unsequenced {wait:.0f} s after the run: {unsequenced}")
+    print(f"    record() in the transaction, ms: {summary(flat_latencies)}")
+    print(
+        f"  paced at {TARGET_RATE:.0f}/s for {args.seconds:.0f} s: "
+        f"{paced_count} committed ({paced_rate:.0f}/s)"
+    )
+    print(f"    record() in the transaction, ms: {summary(latencies)}")
+    print(f"    merge delay, s: {summary(delays) if delays else 'none sequenced'}")
+    print(f"    unsequenced {TARGET_DELAY_S + 1:.0f} s after the run: {unsequenced}")
+    p99 = percentile(latencies, 0.99)
     status = verdict(
         [
-            (f"rate >= {TARGET_RATE:.0f} events/s", rate >= TARGET_RATE),
+            (f"capacity >= {TARGET_RATE:.0f} events/s", capacity >= TARGET_RATE),
             (
-                f"record() p99 <= {TARGET_P99_MS} ms",
-                percentile(latencies, 0.99) <= TARGET_P99_MS,
+                f"paced writers keep up (>= {0.97 * TARGET_RATE:.0f}/s)",
+                paced_rate >= 0.97 * TARGET_RATE,
             ),
             (
-                f"merge delay <= {TARGET_DELAY_S} s for every event",
+                f"record() p99 <= {TARGET_P99_MS} ms at {TARGET_RATE:.0f}/s",
+                p99 <= TARGET_P99_MS,
+            ),
+            (
+                f"every event sequenced within {TARGET_DELAY_S} s",
                 bool(delays) and max(delays) <= TARGET_DELAY_S and unsequenced == 0,
             ),
         ]
