@@ -15,7 +15,11 @@ import regex
 from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from appliance.privacy.recognizers.validators import CHECKSUMS, VALIDATORS
+from appliance.privacy.recognizers.validators import (
+    CHECKSUMS,
+    OVERRIDABLE,
+    VALIDATORS,
+)
 from appliance.privacy.registry import FLAGS, RecognizerSpec
 
 # Score of a match whose checksum validated, when its pattern alone was
@@ -39,11 +43,11 @@ class Settings:
 
 
 def find_all(
-    pattern: regex.Pattern[str], text: str, timeout: float
+    pattern: regex.Pattern[str], text: str, timeout: float, *, overlapped: bool = False
 ) -> list[regex.Match[str]]:
     """All matches of ``pattern``, or AnalysisTimeout after ``timeout`` s."""
     try:
-        return list(pattern.finditer(text, timeout=timeout))
+        return list(pattern.finditer(text, overlapped=overlapped, timeout=timeout))
     except TimeoutError:
         raise AnalysisTimeout(pattern.pattern[:40]) from None
 
@@ -150,14 +154,23 @@ class BoundedPatternRecognizer(PatternRecognizer):
         return found
 
     def score(self, text: str, start: int, end: int, base: float) -> float | None:
-        """The match's score after validation and context, or None to drop."""
-        if self.validator is not None and not self.validator(text[start:end]):
-            return None
+        """The match's score after validation and context, or None to drop.
+
+        A value that fails its validator is still reported when a context
+        word names it ("credit card 1234-5678-1234-5678", "SSN 900-12-
+        3456"): a mistyped or made-up identifier that the text calls one is
+        redacted all the same. IP addresses are the exception, because
+        "999.1.1.1" is no address at all."""
         positive = self.context_words.has_positive(text, start, end)
+        valid = self.validator is None or self.validator(text[start:end])
+        if not valid and not (positive and self.spec.validator in OVERRIDABLE):
+            return None
         if self.spec.context_required and not positive:
             return None
         if not positive and self.context_words.has_negative(text, start, end):
             return None
+        if not valid:
+            return self.settings.threshold + 0.1
         score = base + (self.settings.context_boost if positive else 0.0)
         if self.spec.validator in CHECKSUMS and base >= self.settings.threshold:
             score = max(score, CHECKSUM_SCORE)

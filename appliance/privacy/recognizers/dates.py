@@ -42,6 +42,9 @@ _DATE = regex.compile(
 )
 
 
+_YEAR = regex.compile(r"\d{4}|[/.-]\d{2}$")
+
+
 class DateOfBirthRecognizer(EntityRecognizer):
     def __init__(self, spec: RecognizerSpec, settings: Settings) -> None:
         super().__init__(supported_entities=[spec.entity], name=spec.name)
@@ -69,6 +72,11 @@ class DateOfBirthRecognizer(EntityRecognizer):
     def _is_birth_date(self, text: str, start: int, end: int) -> bool:
         if self.birth is None:
             return False
+        # A day and month without a year ("birthday is March 3") names a
+        # birth date only right after its cue; a holiday list's "Birthday of
+        # ... January 15" does not.
+        if not _YEAR.search(text[start:end]):
+            return bool(self.birth.search(text[max(0, start - 16) : start]))
         before = text[max(0, start - self.settings.before) : start]
         birth = [m.end() for m in self.birth.finditer(before)]
         event = [m.end() for m in self.event.finditer(before)] if self.event else []

@@ -31,7 +31,9 @@ _HAS_CUE = regex.compile(
     r"underwent|surgery|has|have|had|having|developed|relapse\w{0,2}|"
     r"flare-up|episode|condition|leave|absence|accommodation|"
     r"hospitali[sz]ed|admitted|prescribed|medication|symptoms|sick|ill|"
-    r"disclosed|informed|told|struggl\w{0,5}|affected by|due to|because of)"
+    r"disclosed|informed|told|struggl\w{0,5}|affected by|due to|because of|"
+    r"tested positive|positive for|isolating|quarantin\w{0,5}|reported|"
+    r"injur\w{0,3}|suffered|sustained|broke|fractured)"
     r"(?![\w])",
     regex.IGNORECASE,
 )

@@ -26,11 +26,22 @@ from appliance.privacy.recognizers.base import Settings, find_all, result
 from appliance.privacy.registry import RecognizerSpec
 
 _PREFIX = r"(?:Mc|Mac|O'|D'|Di|De|Da|Le|La|Van|Von|Al-|El-)?"
-_PART = _PREFIX + r"[A-Z][a-z]{1,25}(?:[-'][A-Z][a-z]{1,25})?"
-_CAPS_PART = r"[A-Z]{2,25}(?:[-'][A-Z]{2,25})?"
+_PART = _PREFIX + r"\p{Lu}\p{Ll}{1,25}(?:[-']\p{Lu}\p{Ll}{1,25})?"
+_CAPS_PART = r"\p{Lu}{2,25}(?:[-']\p{Lu}{2,25})?"
+# Lower-case particles inside names: "Ludwig van Beethoven", "Omar bin Rashid".
+_PARTICLE = (
+    r"(?:[ \t]{1,2}(?:van der|van den|van de|van|von der|von|de la|de los|del|"
+    r"della|de|da|di|du|dos|das|bin|bint|ibn|al|el|le|la|ter|ten|y))"
+)
 _TITLE = regex.compile(
     r"(?<![\w])(?i:" + "|".join(wordlists.TITLES) + r")\.?[ \t]{1,3}"
-    r"(?P<name>(?:[A-Z]\.[ \t]?)?" + _PART + r"(?:[ \t]{1,3}" + _PART + r"){0,2})"
+    r"(?P<name>(?:[A-Z]\.[ \t]?)?"
+    + _PART
+    + r"(?:"
+    + _PARTICLE
+    + r"?[ \t]{1,3}"
+    + _PART
+    + r"){0,2})"
 )
 _LABEL = regex.compile(
     r"(?<![\w])(?i:name|full name|legal name|employee name|employee|manager|"
@@ -63,16 +74,27 @@ _GREETING = regex.compile(
     + r"){0,2})"
 )
 _PAIR = regex.compile(
-    r"(?<![\w'-])(?P<first>[A-Z][a-z]{1,20})"
-    r"(?:[ \t]{1,3}(?:[A-Z]\.?|[A-Z][a-z]{1,20}))?"
+    r"(?<![\w'-])(?P<first>\p{Lu}\p{Ll}{1,20})"
+    r"(?:[ \t]{1,3}(?:\p{Lu}\.?|\p{Lu}\p{Ll}{1,20}))?" + _PARTICLE + r"?"
     r"[ \t\n]{1,3}(?P<last>" + _PART + r")(?![\w'])"
 )
 _CAPS_PAIR = regex.compile(
-    r"(?<![\w'-])(?P<first>[A-Z]{2,20})(?:[ \t]{1,3}[A-Z]\.?)?[ \t]{1,3}"
+    r"(?<![\w'-])(?P<first>\p{Lu}{2,20})(?:[ \t]{1,3}\p{Lu}\.?)?[ \t]{1,3}"
     r"(?P<last>" + _CAPS_PART + r")(?![\w'])"
+)
+_LOWER_PAIR = regex.compile(
+    r"(?<![\w'-])(?P<first>\p{Ll}{2,20})[ \t]{1,3}(?P<last>\p{Ll}{2,25})(?![\w'-])"
 )
 _WORD = regex.compile(r"[\w'.-]+")
 _BAD_CHARACTER = regex.compile(r"[^\p{L}\s.'-]")
+# Last words of company names, which spaCy's small model often tags PERSON.
+_COMPANY = regex.compile(
+    r"(?i:bank|bancorp|kantonalbank|corp|corporation|inc|llc|llp|ltd|plc|gmbh|ag|"
+    r"sa|group|capital|partners|holdings|trust|financial|securities|insurance|"
+    r"fund|associates|consulting|solutions|systems|technologies|labs)\.?$"
+)
+# A lone word after these is a place or a company more often than a person.
+_PLACE_BEFORE = regex.compile(r"(?i:\b(?:at|for|with|of|in)\s{1,3})$")
 _POSSESSIVE = regex.compile(r"['\u2019]s?$")
 
 
@@ -99,17 +121,34 @@ class PersonRecognizer(EntityRecognizer):
         found = []
         if nlp_artifacts is not None:
             for entity in nlp_artifacts.entities:
-                if entity.label_ in ("PERSON", "PER"):
+                if entity.label_ in ("PERSON", "PER") and not self._is_place(
+                    text, entity.start_char, entity.end_char
+                ):
                     found += self._span(text, entity.start_char, entity.end_char, 0.85)
         timeout = self.settings.timeout
         for pattern, score in ((_TITLE, 0.9), (_LABEL, 0.85), (_GREETING, 0.8)):
             for match in find_all(pattern, text, timeout):
                 found += self._span(text, *match.span("name"), score)
-        for match in find_all(_PAIR, text, timeout):
+        # Overlapped, so that "Call Rosa Martinez" is also tried from "Rosa".
+        for match in find_all(_PAIR, text, timeout, overlapped=True):
             found += self._pair(text, match, caps=False)
-        for match in find_all(_CAPS_PAIR, text, timeout):
+        for match in find_all(_CAPS_PAIR, text, timeout, overlapped=True):
             found += self._pair(text, match, caps=True)
+        for match in find_all(_LOWER_PAIR, text, timeout, overlapped=True):
+            found += self._lower_pair(match)
         return found
+
+    def _is_place(self, text: str, start: int, end: int) -> bool:
+        """A single word that is no census name and either follows "at",
+        "for", "in" ("worked at Contoso") or appears in lower case elsewhere
+        in the text (a heading's "Weather", when the text says "weather")."""
+        value = text[start:end].strip().lower()
+        if " " in value or value in self.given or value in self.surnames:
+            return False
+        if _PLACE_BEFORE.search(text[max(0, start - 8) : start]):
+            return True
+        lowered = regex.compile(r"(?<![\w])" + regex.escape(value) + r"(?![\w])")
+        return bool(lowered.search(text))
 
     def _pair(
         self, text: str, match: regex.Match[str], *, caps: bool
@@ -118,11 +157,31 @@ class PersonRecognizer(EntityRecognizer):
         last = match.group("last").lower()
         if first not in self.given or first in wordlists.NOT_NAME_WORDS:
             return []
-        known_last = last in self.surnames
-        if caps and not known_last:
+        if caps and (
+            first in wordlists.COMMON_WORD_NAMES or last in wordlists.NOT_NAME_WORDS
+        ):
             return []
-        score = 0.8 if known_last else 0.6
+        score = 0.8 if last in self.surnames else 0.6
         return self._span(text, match.start(), match.end(), score)
+
+    def _lower_pair(self, match: regex.Match[str]) -> list[RecognizerResult]:
+        """A name written in lower case ("sophy santino"): both words must be
+        census names and neither a common word, and it scores just above
+        the threshold."""
+        first, last = match.group("first"), match.group("last")
+        common = wordlists.COMMON_WORD_NAMES | wordlists.NOT_NAME_WORDS
+        if (
+            min(len(first), len(last)) >= 4
+            and first in wordlists.census_given_names()
+            and last in self.surnames
+            and first not in common
+            and last not in common
+            and first not in wordlists.STOP_WORDS
+            and last not in wordlists.STOP_WORDS
+        ):
+            score = self.settings.threshold + 0.05
+            return [result(self.spec.entity, *match.span(), score, self.spec.name)]
+        return []
 
     def _span(
         self, text: str, start: int, end: int, score: float
@@ -152,13 +211,14 @@ class PersonRecognizer(EntityRecognizer):
         bare = word.strip(".'-").lower()
         return (
             bare in wordlists.NOT_NAME_WORDS
+            or bare in wordlists.STOP_WORDS
             or bare in wordlists.TITLES
             or not bare
             or not word[0].isalpha()
         )
 
     def _plausible(self, value: str) -> bool:
-        if len(value) < 2 or _BAD_CHARACTER.search(value):
+        if len(value) < 2 or _BAD_CHARACTER.search(value) or _COMPANY.search(value):
             return False
         if value.lower() in self.allow:
             return False
@@ -170,6 +230,17 @@ class PersonRecognizer(EntityRecognizer):
             len(parts) == 1 and value.isupper() and value.lower() not in self.given
         )
 
+    def _spreads(self, part: str) -> bool:
+        part = part.strip(".,")
+        bare = part.lower()
+        return (
+            len(part) >= 3
+            and part[0].isupper()
+            and (bare in self.given or bare in self.surnames)
+            and bare not in wordlists.COMMON_WORD_NAMES
+            and bare not in wordlists.NOT_NAME_WORDS
+        )
+
     def spread(
         self, text: str, people: Iterable[RecognizerResult]
     ) -> list[RecognizerResult]:
@@ -177,17 +248,11 @@ class PersonRecognizer(EntityRecognizer):
         variants: set[str] = set()
         for person in people:
             name = text[person.start : person.end]
-            variants.add(name)
-            for part in name.split():
-                part = part.strip(".,")
-                bare = part.lower()
-                if (
-                    len(part) >= 3
-                    and part[0].isupper()
-                    and bare not in wordlists.COMMON_WORD_NAMES
-                    and bare not in wordlists.NOT_NAME_WORDS
-                ):
-                    variants.add(part)
+            if " " in name.strip() or self._spreads(name):
+                variants.add(name)
+            # A part alone counts only when it is a census name, so that a
+            # mistaken "Economic Outlook" does not spread "Economic".
+            variants.update(p.strip(".,") for p in name.split() if self._spreads(p))
         if not variants:
             return []
         alternatives = sorted(

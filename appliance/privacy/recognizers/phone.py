@@ -33,8 +33,8 @@ _NANP = regex.compile(
 )
 _BARE = regex.compile(r"(?<![\w+.-])(?:\+?1)?\d{10}(?![\w-])")
 _INTERNATIONAL = regex.compile(
-    r"(?<![\w+])(?:\+|00)\d{1,3}[ .-]{0,2}(?:\(\d{1,4}\)[ .-]{0,2})?\d{1,5}"
-    r"(?:[ .-]{1,2}\d{1,5}){0,4}" + _EXTENSION + r"(?![\w-])",
+    r"(?<![\w+])(?:\+|00)\d{1,3}[ .-]{0,2}(?:\(\d{1,4}\)[ .-]{0,2})?\d{1,8}"
+    r"(?:[ .-]{1,2}\d{1,8}){0,4}" + _EXTENSION + r"(?![\w-])",
     regex.IGNORECASE,
 )
 # National formats that start with a trunk 0, as most of Europe writes them.

@@ -37,9 +37,21 @@ def _stdnum(module: object) -> Callable[[str], bool]:
     return check
 
 
-def _luhn(value: str) -> bool:
+# Issuer prefixes of the card networks: Visa, Mastercard (51-55, 2221-2720),
+# American Express, Diners Club, Discover, JCB, UnionPay and Maestro.
+_CARD_PREFIX = regex.compile(
+    r"4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|3(?:0[0-5]|[68])|6(?:011|4[4-9]|5)"
+    r"|35(?:2[89]|[3-8])|62|5[06-9]|6[0-9]"
+)
+
+
+def _card(value: str) -> bool:
     digits = _digits(value)
-    return 13 <= len(digits) <= 19 and luhn.is_valid(digits)
+    return (
+        13 <= len(digits) <= 19
+        and bool(_CARD_PREFIX.match(digits))
+        and luhn.is_valid(digits)
+    )
 
 
 def _ip_address(value: str) -> bool:
@@ -57,10 +69,10 @@ def _gb_nino(value: str) -> bool:
 
 
 VALIDATORS: dict[str, Callable[[str], bool]] = {
-    "luhn": _luhn,
+    "luhn": _card,
     "iban": lambda value: iban.is_valid(value.upper()),
-    "us_ssn": _stdnum(ssn),
-    "us_itin": _stdnum(itin),
+    "us_ssn": lambda value: _stdnum(ssn)(_digits(value)),
+    "us_itin": lambda value: _stdnum(itin)(_digits(value)),
     "aba_routing": lambda value: rtn.is_valid(_digits(value)),
     "gb_nhs": lambda value: nhs.is_valid(_digits(value)),
     "gb_nino": _gb_nino,
@@ -70,3 +82,7 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
 # Checksums make a match strong evidence on their own: a well-formed value
 # passes one by chance about once in ten (Luhn) or far less often.
 CHECKSUMS = frozenset({"luhn", "iban", "aba_routing", "gb_nhs"})
+
+# Validators whose failure a context word overrides; see
+# BoundedPatternRecognizer.score.
+OVERRIDABLE = frozenset({"luhn", "iban", "us_ssn", "us_itin", "aba_routing", "gb_nhs"})

@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
+from spacy.lang.en.stop_words import STOP_WORDS as SPACY_STOP_WORDS
+
 
 def _word_set(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -97,6 +99,9 @@ NOT_NAME_WORDS = _word_set(
     system tax team teams technology telework temporary the these this
     thursday time title total training transfer travel treasury trust
     tuesday union unit update vacation vendor vice wage wages wednesday
+    secretary economist adviser governor treasurer controller auditor
+    economic outlook weather drive presidential harassment town city county
+    without refer lose pay see
     week weekly welcome work workforce yearly year years you your
     """
 )
@@ -117,15 +122,26 @@ COMMON_WORD_NAMES = _word_set(
 )
 
 
+# English function words (spaCy's list), some of which are also census
+# names ("will", "else").
+STOP_WORDS = frozenset(SPACY_STOP_WORDS)
+
+
 def _census_names(filename: str) -> set[str]:
     text = resources.files("names").joinpath(filename).read_text(encoding="ascii")
     return {line.split()[0].lower() for line in text.splitlines() if line.strip()}
 
 
 @lru_cache(maxsize=1)
+def census_given_names() -> frozenset[str]:
+    return frozenset(
+        _census_names("dist.male.first") | _census_names("dist.female.first")
+    )
+
+
+@lru_cache(maxsize=1)
 def given_names() -> frozenset[str]:
-    census = _census_names("dist.male.first") | _census_names("dist.female.first")
-    return frozenset(census | set(EXTRA_GIVEN_NAMES))
+    return census_given_names() | EXTRA_GIVEN_NAMES
 
 
 @lru_cache(maxsize=1)
