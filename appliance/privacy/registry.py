@@ -50,6 +50,9 @@ class PatternSpec:
     name: str
     regex: str
     score: float
+    # Lower-case strings of which one must occur in the text for the pattern
+    # to match at all; the pattern is skipped when none does.
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,9 @@ def _patterns(value: Any, where: str) -> tuple[PatternSpec, ...]:
             name=str(item.get("name", f"pattern {index + 1}")),
             regex=str(item["regex"]),
             score=float(item.get("score", 0.8)),
+            requires=tuple(
+                r.lower() for r in _strings(item.get("requires"), f"{where}.requires")
+            ),
         )
         if not 0.0 < spec.score <= 1.0:
             raise RegistryError(f"{where}.patterns[{index}].score must be in (0, 1].")

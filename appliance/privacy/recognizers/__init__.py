@@ -13,11 +13,12 @@ from appliance.privacy.recognizers.base import (
     AnalysisTimeout,
     BoundedPatternRecognizer,
     Settings,
+    trie_pattern,
 )
 from appliance.privacy.recognizers.dates import DateOfBirthRecognizer
 from appliance.privacy.recognizers.health import HealthConditionRecognizer
 from appliance.privacy.recognizers.person import PersonRecognizer
-from appliance.privacy.recognizers.phone import PhoneRecognizer
+from appliance.privacy.recognizers.phone import PhoneNumberRecognizer
 from appliance.privacy.registry import (
     FLAGS,
     PatternSpec,
@@ -50,8 +51,7 @@ class Recognizer(Protocol):
 
 
 def _deny_list(entity: str, terms: tuple[str, ...]) -> RecognizerSpec:
-    escaped = sorted({regex.escape(term) for term in terms}, key=len, reverse=True)
-    pattern = r"(?<![\w])(?:" + "|".join(escaped) + r")(?![\w])"
+    pattern = r"(?<![\w])" + trie_pattern({t.lower() for t in terms}) + r"(?![\w])"
     return RecognizerSpec(
         name=f"deny_list {entity}",
         entity=entity,
@@ -64,7 +64,7 @@ def _build(
     spec: RecognizerSpec, config: RegistryConfig, settings: Settings
 ) -> Recognizer:
     if spec.kind == "phone":
-        return PhoneRecognizer(spec, settings, config.countries)
+        return PhoneNumberRecognizer(spec, settings, config.countries)
     if spec.kind == "person":
         return PersonRecognizer(spec, settings, config.allow_terms)
     if spec.kind == "street_address":

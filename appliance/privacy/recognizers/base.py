@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import regex
 from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
@@ -52,17 +53,36 @@ def find_all(
         raise AnalysisTimeout(pattern.pattern[:40]) from None
 
 
+def trie_pattern(words: Iterable[str]) -> str:
+    """A regex that matches any of ``words``, longest first, with shared
+    prefixes factored out ("back (?:injury|pain)"), which the regex engine
+    scans about twice as fast as a flat alternation of 140 terms."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [
+            regex.escape(c) + build(child) for c, child in sorted(node.items()) if c
+        ]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
 def word_pattern(words: Iterable[str]) -> regex.Pattern[str] | None:
     """A pattern for any of ``words`` starting at a word boundary. Words
     match as prefixes, so "terminat" finds "terminated" and "termination"."""
-    alternatives = sorted(
-        {regex.escape(word.strip().lower()) for word in words if word.strip()},
-        key=len,
-        reverse=True,
-    )
-    if not alternatives:
+    cleaned = {word.strip().lower() for word in words if word.strip()}
+    if not cleaned:
         return None
-    return regex.compile(r"(?<![\w])(?:" + "|".join(alternatives) + ")", FLAGS)
+    return regex.compile(r"(?<![\w])" + trie_pattern(cleaned), FLAGS)
 
 
 class ContextWords:
@@ -142,7 +162,13 @@ class BoundedPatternRecognizer(PatternRecognizer):
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
         found: list[RecognizerResult] = []
+        positive = self.context_words.positive
+        if self.spec.context_required and not (positive and positive.search(text)):
+            return found
+        lowered = text.lower()
         for pattern, compiled in zip(self.spec.patterns, self.compiled, strict=True):
+            if pattern.requires and not any(r in lowered for r in pattern.requires):
+                continue
             for match in find_all(compiled, text, self.settings.timeout):
                 span = match.span("value") if "value" in compiled.groupindex else None
                 start, end = span if span and span[0] >= 0 else match.span()

@@ -62,11 +62,26 @@ class DateOfBirthRecognizer(EntityRecognizer):
         entities: list[str],
         nlp_artifacts: NlpArtifacts | None = None,
     ) -> list[RecognizerResult]:
+        if self.birth is None:
+            return []
+        # Dates are scanned only near a birth cue, because a cue must lie
+        # within the context window of a birth date.
         found = []
-        for match in find_all(_DATE, text, self.settings.timeout):
-            start, end = match.span()
-            if self._is_birth_date(text, start, end):
-                found.append(result(self.spec.entity, start, end, 0.9, self.spec.name))
+        scanned_to = 0
+        for cue in find_all(self.birth, text, self.settings.timeout):
+            window_start = max(scanned_to, cue.start() - self.settings.after - 40)
+            window_end = min(len(text), cue.end() + self.settings.before + 40)
+            if window_end <= window_start:
+                continue
+            for match in find_all(
+                _DATE, text[window_start:window_end], self.settings.timeout
+            ):
+                start, end = match.start() + window_start, match.end() + window_start
+                if self._is_birth_date(text, start, end):
+                    found.append(
+                        result(self.spec.entity, start, end, 0.9, self.spec.name)
+                    )
+            scanned_to = window_end
         return found
 
     def _is_birth_date(self, text: str, start: int, end: int) -> bool:

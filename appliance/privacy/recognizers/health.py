@@ -13,7 +13,12 @@ import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from appliance.privacy.recognizers.base import Settings, find_all, result
+from appliance.privacy.recognizers.base import (
+    Settings,
+    find_all,
+    result,
+    trie_pattern,
+)
 from appliance.privacy.registry import FLAGS, RecognizerSpec
 
 _PERSON_CUE = regex.compile(
@@ -45,11 +50,9 @@ class HealthConditionRecognizer(EntityRecognizer):
         super().__init__(supported_entities=[spec.entity], name=spec.name)
         self.spec = spec
         self.settings = settings
-        terms = sorted(
-            {regex.escape(term.lower()) for term in spec.terms}, key=len, reverse=True
-        )
+        terms = {term.lower() for term in spec.terms}
         self.terms = (
-            regex.compile(r"(?<![\w-])(?:" + "|".join(terms) + r")(?![\w-])", FLAGS)
+            regex.compile(r"(?<![\w-])" + trie_pattern(terms) + r"(?![\w-])", FLAGS)
             if terms
             else None
         )

@@ -82,8 +82,9 @@ _CAPS_PAIR = regex.compile(
     r"(?<![\w'-])(?P<first>\p{Lu}{2,20})(?:[ \t]{1,3}\p{Lu}\.?)?[ \t]{1,3}"
     r"(?P<last>" + _CAPS_PART + r")(?![\w'])"
 )
+_LOWER_WORD = regex.compile(r"(?<![\w'-])\p{Ll}{4,20}(?![\w'-])")
 _LOWER_PAIR = regex.compile(
-    r"(?<![\w'-])(?P<first>\p{Ll}{2,20})[ \t]{1,3}(?P<last>\p{Ll}{2,25})(?![\w'-])"
+    r"(?P<first>\p{Ll}{4,20})[ \t]{1,3}(?P<last>\p{Ll}{4,25})(?![\w'-])"
 )
 _WORD = regex.compile(r"[\w'.-]+")
 _BAD_CHARACTER = regex.compile(r"[^\p{L}\s.'-]")
@@ -108,6 +109,15 @@ class PersonRecognizer(EntityRecognizer):
         self.allow = {term.lower() for term in allow}
         self.given = wordlists.given_names()
         self.surnames = wordlists.surnames()
+        # Census given names that can start a name written in lower case.
+        self.lower_given = {
+            name
+            for name in wordlists.census_given_names()
+            if len(name) >= 4
+            and name not in wordlists.COMMON_WORD_NAMES
+            and name not in wordlists.NOT_NAME_WORDS
+            and name not in wordlists.STOP_WORDS
+        }
 
     def load(self) -> None:
         return
@@ -134,8 +144,10 @@ class PersonRecognizer(EntityRecognizer):
             found += self._pair(text, match, caps=False)
         for match in find_all(_CAPS_PAIR, text, timeout, overlapped=True):
             found += self._pair(text, match, caps=True)
-        for match in find_all(_LOWER_PAIR, text, timeout, overlapped=True):
-            found += self._lower_pair(match)
+        for match in find_all(_LOWER_WORD, text, timeout):
+            if match.group() in self.lower_given:
+                following = _LOWER_PAIR.match(text, match.start(), timeout=timeout)
+                found += self._lower_pair(following) if following else []
         return found
 
     def _is_place(self, text: str, start: int, end: int) -> bool:
@@ -168,15 +180,11 @@ class PersonRecognizer(EntityRecognizer):
         """A name written in lower case ("sophy santino"): both words must be
         census names and neither a common word, and it scores just above
         the threshold."""
-        first, last = match.group("first"), match.group("last")
-        common = wordlists.COMMON_WORD_NAMES | wordlists.NOT_NAME_WORDS
+        last = match.group("last")
         if (
-            min(len(first), len(last)) >= 4
-            and first in wordlists.census_given_names()
-            and last in self.surnames
-            and first not in common
-            and last not in common
-            and first not in wordlists.STOP_WORDS
+            last in self.surnames
+            and last not in wordlists.COMMON_WORD_NAMES
+            and last not in wordlists.NOT_NAME_WORDS
             and last not in wordlists.STOP_WORDS
         ):
             score = self.settings.threshold + 0.05
