@@ -106,6 +106,10 @@ class ContextWords:
         window = self._window(text, start, end)
         return bool(self.positive and self.positive.search(window))
 
+    def has_positive_before(self, text: str, start: int) -> bool:
+        before = text[max(0, start - self.settings.before) : start]
+        return bool(self.positive and self.positive.search(before))
+
     def has_negative(self, text: str, start: int, end: int) -> bool:
         """Negative words count only within the match's own sentence."""
         window = self._window(text, start, end)
@@ -182,22 +186,25 @@ class BoundedPatternRecognizer(PatternRecognizer):
     def score(self, text: str, start: int, end: int, base: float) -> float | None:
         """The match's score after validation and context, or None to drop.
 
-        A value that fails its validator is still reported when a context
-        word names it ("credit card 1234-5678-1234-5678", "SSN 900-12-
-        3456"): a mistyped or made-up identifier that the text calls one is
-        redacted all the same. IP addresses are the exception, because
-        "999.1.1.1" is no address at all."""
+        A value that fails its validator is still reported, with a lower
+        score, when a context word before it names it ("credit card
+        1234-5678-1234-5678", "SSN 900-12-3456"): a mistyped or made-up
+        identifier that the text calls one is redacted all the same. IP
+        addresses are the exception, because "999.1.1.1" is no address."""
         positive = self.context_words.has_positive(text, start, end)
         valid = self.validator is None or self.validator(text[start:end])
-        if not valid and not (positive and self.spec.validator in OVERRIDABLE):
+        if not valid and not (
+            self.spec.validator in OVERRIDABLE
+            and self.context_words.has_positive_before(text, start)
+        ):
             return None
         if self.spec.context_required and not positive:
             return None
         if not positive and self.context_words.has_negative(text, start, end):
             return None
-        if not valid:
-            return self.settings.threshold + 0.1
         score = base + (self.settings.context_boost if positive else 0.0)
+        if not valid:
+            return score * 0.8
         if self.spec.validator in CHECKSUMS and base >= self.settings.threshold:
             score = max(score, CHECKSUM_SCORE)
         return score

@@ -15,6 +15,7 @@ redacted as well as "Maria Lopez" at its top.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 import regex
@@ -64,6 +65,30 @@ _LABEL = regex.compile(
     + _PART
     + r")"
 )
+# A verb or preposition that puts a lone given name in a person's place:
+# "Meet Anna", "ask Priya", "cc Tom".
+_CUE_NAME = regex.compile(
+    r"(?<![\w])(?i:meet|ask|tell|call|email|e-mail|contact|ping|remind|told|"
+    r"asked|met|thank|inform|notify|invite|called|emailed|texted|cc|with)"
+    r"[ \t]{1,2}(?P<name>" + _PART + r")(?![\w'])"
+)
+# Words that join the names of a list: "Maria, Tom and Priya".
+_LIST_NEXT = regex.compile(
+    r"(?:,[ \t]{0,2}(?:and[ \t]{1,2}|&[ \t]{0,2})?|[ \t]{1,2}(?:and|&|or)[ \t]{1,2})"
+    r"(?P<name>" + _PART + r")(?![\w'])"
+)
+_LIST_PREVIOUS = regex.compile(
+    r"(?<![\w'])(?P<name>"
+    + _PART
+    + r")(?:,[ \t]{0,2}|[ \t]{1,2}(?:and|&|or)[ \t]{1,2})$"
+)
+# Roles just before a name: "branch manager, Imogen Clarke".
+_ROLE_BEFORE = regex.compile(
+    r"(?i:manager|director|officer|employee|colleague|contact|client|customer|"
+    r"candidate|applicant|supervisor|assistant|analyst|engineer|advisor|"
+    r"adviser|specialist|representative|agent|owner|member|partner|lead|"
+    r"head|chair|president)\.?,?[ \t]{1,3}$"
+)
 _GREETING = regex.compile(
     r"(?<![\w])(?:Dear|Hi|Hello|Hey|Thanks|Thank you|Regards|Sincerely|Best|"
     r"Cheers|Congratulations|Congrats|Welcome|Good morning|Good afternoon)"
@@ -97,6 +122,13 @@ _COMPANY = regex.compile(
 # A lone word after these is a place or a company more often than a person.
 _PLACE_BEFORE = regex.compile(r"(?i:\b(?:at|for|with|of|in)\s{1,3})$")
 _POSSESSIVE = regex.compile(r"['\u2019]s?$")
+
+
+def fold(word: str) -> str:
+    """``word`` in lower case without accents, for census lookups:
+    "Nguyễn" is looked up as "nguyen"."""
+    decomposed = unicodedata.normalize("NFKD", word.strip(".,'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 class PersonRecognizer(EntityRecognizer):
@@ -144,6 +176,9 @@ class PersonRecognizer(EntityRecognizer):
             found += self._pair(text, match, caps=False)
         for match in find_all(_CAPS_PAIR, text, timeout, overlapped=True):
             found += self._pair(text, match, caps=True)
+        for match in find_all(_CUE_NAME, text, timeout):
+            if self._is_given_name(match.group("name")):
+                found += self._span(text, *match.span("name"), 0.7)
         for match in find_all(_LOWER_WORD, text, timeout):
             if match.group() in self.lower_given:
                 following = _LOWER_PAIR.match(text, match.start(), timeout=timeout)
@@ -165,16 +200,74 @@ class PersonRecognizer(EntityRecognizer):
     def _pair(
         self, text: str, match: regex.Match[str], *, caps: bool
     ) -> list[RecognizerResult]:
-        first = match.group("first").lower()
-        last = match.group("last").lower()
-        if first not in self.given or first in wordlists.NOT_NAME_WORDS:
+        first = fold(match.group("first"))
+        last = fold(match.group("last"))
+        if first in wordlists.NOT_NAME_WORDS or first in wordlists.STOP_WORDS:
             return []
+        if first not in self.given:
+            return self._unknown_first(text, match, last)
         if caps and (
             first in wordlists.COMMON_WORD_NAMES or last in wordlists.NOT_NAME_WORDS
         ):
             return []
         score = 0.8 if last in self.surnames else 0.6
         return self._span(text, match.start(), match.end(), score)
+
+    def _unknown_first(
+        self, text: str, match: regex.Match[str], last: str
+    ) -> list[RecognizerResult]:
+        """A capitalized pair whose first word is no census given name: a
+        name when it is a surname followed by a given name ("Nguyen Van
+        Minh"), or when it ends in a surname and is the whole text (a form
+        field) or follows a role ("manager, Imogen Clarke")."""
+        first = fold(match.group("first"))
+        if last in wordlists.NOT_NAME_WORDS or last in wordlists.COMMON_WORD_NAMES:
+            return []
+        start, end = match.span()
+        # Family name first, as Vietnamese and Chinese names are written.
+        if first in self.surnames and last in self.given:
+            return self._span(text, start, end, 0.6)
+        if last not in self.surnames:
+            return []
+        alone = text.strip(" \t\n.,;:") == match.group().strip()
+        if alone or _ROLE_BEFORE.search(text[max(0, start - 30) : start]):
+            return self._span(text, start, end, 0.6)
+        return []
+
+    def _is_given_name(self, word: str) -> bool:
+        bare = fold(word)
+        return (
+            bare in self.given
+            and bare not in wordlists.COMMON_WORD_NAMES
+            and bare not in wordlists.NOT_NAME_WORDS
+            and bare not in wordlists.PLACE_NAMES
+        )
+
+    def _listed_with(
+        self, text: str, people: list[RecognizerResult]
+    ) -> list[RecognizerResult]:
+        """Given names listed next to a found name: "Maria, Tom and Priya"."""
+        found: list[RecognizerResult] = []
+        frontier = list(people)
+        for _ in range(6):  # a list of up to six names on either side
+            added = []
+            for person in frontier:
+                following = _LIST_NEXT.match(text, person.end)
+                if following and self._is_given_name(following.group("name")):
+                    added += self._span(text, *following.span("name"), 0.7)
+                window_start = max(0, person.start - 40)
+                previous = _LIST_PREVIOUS.search(text[window_start : person.start])
+                if previous and self._is_given_name(previous.group("name")):
+                    start, end = previous.span("name")
+                    added += self._span(
+                        text, start + window_start, end + window_start, 0.7
+                    )
+            known = {(r.start, r.end) for r in found + people}
+            frontier = [r for r in added if (r.start, r.end) not in known]
+            if not frontier:
+                break
+            found += frontier
+        return found
 
     def _lower_pair(self, match: regex.Match[str]) -> list[RecognizerResult]:
         """A name written in lower case ("sophy santino"): both words must be
@@ -240,7 +333,7 @@ class PersonRecognizer(EntityRecognizer):
 
     def _spreads(self, part: str) -> bool:
         part = part.strip(".,")
-        bare = part.lower()
+        bare = fold(part)
         return (
             len(part) >= 3
             and part[0].isupper()
@@ -252,7 +345,11 @@ class PersonRecognizer(EntityRecognizer):
     def spread(
         self, text: str, people: Iterable[RecognizerResult]
     ) -> list[RecognizerResult]:
-        """Find other mentions of the names in ``people`` across ``text``."""
+        """Find other mentions of the names in ``people`` across ``text``,
+        and given names listed next to them."""
+        people = list(people)
+        listed = self._listed_with(text, people)
+        people += listed
         variants: set[str] = set()
         for person in people:
             name = text[person.start : person.end]
@@ -262,13 +359,13 @@ class PersonRecognizer(EntityRecognizer):
             # mistaken "Economic Outlook" does not spread "Economic".
             variants.update(p.strip(".,") for p in name.split() if self._spreads(p))
         if not variants:
-            return []
+            return listed
         alternatives = sorted(
             (regex.escape(v) for v in variants), key=len, reverse=True
         )
         pattern = regex.compile(r"(?<![\w])(?:" + "|".join(alternatives) + r")(?![\w])")
         recognizer = f"{self.spec.name} (mention)"
-        return [
+        return listed + [
             result(self.spec.entity, match.start(), match.end(), 0.75, recognizer)
             for match in find_all(pattern, text, self.settings.timeout)
         ]

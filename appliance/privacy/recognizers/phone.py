@@ -77,8 +77,18 @@ class PhoneNumberRecognizer(EntityRecognizer):
                 match.group(), ["US"]
             ):
                 found.append(self._result(match, 0.7))
+        # A number written with its country code is a phone number as soon
+        # as its length fits that country's plan.
+        # A run of digits after "00" is as often an account number, so that
+        # form needs separators or a word such as "phone" nearby.
         for match in find_all(_INTERNATIONAL, text, timeout):
-            if self._valid(match.group(), None):
+            value = match.group()
+            if value.startswith("00") and value.isdigit():
+                start, end = match.span()
+                if not self.context_words.has_positive(text, start, end):
+                    continue
+            number = self._parse(value, None)
+            if number is not None and phonenumbers.is_possible_number(number):
                 found.append(self._result(match, 0.8))
         national = [r for r in self.regions if r != "US"]
         if national:

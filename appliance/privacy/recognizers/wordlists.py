@@ -52,7 +52,8 @@ neha ngozi nikhil nkechi noor nuno obinna oksana olga oluwaseun omar
 pablo pavel pooja priya rahul raj rajesh ravi rohan sahil samir sanjay
 santiago seo shreya siddharth sina sipho somchai sofia sun sunil suresh
 tanvir thabo tomasz valentina vikram wei xin yan yasmin yerlan yuki yusuf
-zainab zara zeynep zhang zhen zoya
+zainab zara zeynep zhang zhen zoya an anh binh dung hai hoa hung lan linh minh nam ngoc
+phuong quang thanh thao trang tuan imogen sophy
 """
 )
 
@@ -101,7 +102,8 @@ NOT_NAME_WORDS = _word_set(
     tuesday union unit update vacation vendor vice wage wages wednesday
     secretary economist adviser governor treasurer controller auditor
     economic outlook weather drive presidential harassment town city county
-    without refer lose pay see
+    without refer lose pay see tel fax ph mob mobile cell email e-mail ext re
+    fw fwd ref nr no open market united
     week weekly welcome work workforce yearly year years you your
     """
 )
@@ -125,6 +127,18 @@ COMMON_WORD_NAMES = _word_set(
 # English function words (spaCy's list), some of which are also census
 # names ("will", "else").
 STOP_WORDS = frozenset(SPACY_STOP_WORDS)
+
+
+# Given names that are at least as often places or companies, never taken
+# for a person when they stand alone.
+PLACE_NAMES = _word_set(
+    """
+    paris austin dallas houston jordan georgia victoria sydney florence
+    chelsea madison charlotte phoenix denver orlando lincoln jackson
+    washington chase camden devon kent york china india israel asia
+    virginia carolina dakota nevada tennessee
+    """
+)
 
 
 def _census_names(filename: str) -> set[str]:
