@@ -128,7 +128,7 @@ class RegistryConfig:
 def _strings(value: Any, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(
+    if not isinstance(value, list | tuple) or not all(
         isinstance(item, str | int) for item in value
     ):
         raise RegistryError(f"{where} must be a list of strings.")
