@@ -77,8 +77,8 @@ class RecognizerSpec:
 class Override:
     """An administrator's change to one recognizer, or a new recognizer.
 
-    None and empty values keep what the file says; patterns and context
-    words are added to the file's."""
+    None and empty values keep the file's values; patterns, context words
+    and terms are added to the file's."""
 
     name: str
     enabled: bool | None = None

@@ -1,5 +1,5 @@
 """Two processes redacting into the same scope at once agree on every
-token, and the vault holds each value once."""
+token, and the vault contains each value once."""
 
 from __future__ import annotations
 

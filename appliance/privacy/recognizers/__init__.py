@@ -37,7 +37,7 @@ __all__ = [
 
 
 class Recognizer(Protocol):
-    """What the analyzer calls: Presidio's recognizer interface, with NLP
+    """Presidio's recognizer interface as the analyzer calls it, with NLP
     artifacts optional (the identifier scan runs without them)."""
 
     supported_entities: list[str]
@@ -79,8 +79,9 @@ def _build(
 def build_recognizers(
     config: RegistryConfig, settings: Settings, *, identifiers_only: bool = False
 ) -> list[Recognizer]:
-    """The configuration's active recognizers; with ``identifiers_only``,
-    only those for fixed-format identifiers, which need no NLP."""
+    """Build the configuration's active recognizers. With
+    ``identifiers_only``, build only those for fixed-format identifiers,
+    which need no NLP."""
     specs = config.active()
     specs += [_deny_list(entity, terms) for entity, terms in config.deny_terms if terms]
     if identifiers_only:

@@ -46,7 +46,8 @@ class Settings:
 def find_all(
     pattern: regex.Pattern[str], text: str, timeout: float, *, overlapped: bool = False
 ) -> list[regex.Match[str]]:
-    """All matches of ``pattern``, or AnalysisTimeout after ``timeout`` s."""
+    """Return all matches of ``pattern``; raise AnalysisTimeout after
+    ``timeout`` seconds."""
     try:
         return list(pattern.finditer(text, overlapped=overlapped, timeout=timeout))
     except TimeoutError:
@@ -54,7 +55,7 @@ def find_all(
 
 
 def trie_pattern(words: Iterable[str]) -> str:
-    """A regex that matches any of ``words``, longest first, with shared
+    """Build a regex that matches any of ``words``, longest first, with shared
     prefixes factored out ("back (?:injury|pain)"), which the regex engine
     scans about twice as fast as a flat alternation of 140 terms."""
     trie: dict[str, Any] = {}
@@ -77,7 +78,7 @@ def trie_pattern(words: Iterable[str]) -> str:
 
 
 def word_pattern(words: Iterable[str]) -> regex.Pattern[str] | None:
-    """A pattern for any of ``words`` starting at a word boundary. Words
+    """Compile a pattern for any of ``words`` at a word boundary. Words
     match as prefixes, so "terminat" finds "terminated" and "termination"."""
     cleaned = {word.strip().lower() for word in words if word.strip()}
     if not cleaned:
@@ -184,7 +185,7 @@ class BoundedPatternRecognizer(PatternRecognizer):
         return found
 
     def score(self, text: str, start: int, end: int, base: float) -> float | None:
-        """The match's score after validation and context, or None to drop.
+        """Score a match after validation and context; None drops it.
 
         A value that fails its validator is still reported, with a lower
         score, when a context word before it names it ("credit card

@@ -2,7 +2,7 @@
 
 A condition from the configured list counts only when its sentence also
 names or points at one person (a PERSON finding nearby, "he", "she", "my",
-"the employee") and says that person has it (diagnosed, treated for,
+"the employee") and states that the person has it (diagnosed, treated for,
 suffering from, on leave for, has). Policy text about conditions in general
 ("the plan covers cancer screening") stays in the text.
 """

@@ -139,7 +139,7 @@ class PersonRecognizer(EntityRecognizer):
         self.spec = spec
         self.settings = settings
         self.allow = {term.lower() for term in allow}
-        self.given = wordlists.given_names()
+        self.given_names = wordlists.given_names()
         self.surnames = wordlists.surnames()
         # Census given names that can start a name written in lower case.
         self.lower_given = {
@@ -188,9 +188,9 @@ class PersonRecognizer(EntityRecognizer):
     def _is_place(self, text: str, start: int, end: int) -> bool:
         """A single word that is no census name and either follows "at",
         "for", "in" ("worked at Contoso") or appears in lower case elsewhere
-        in the text (a heading's "Weather", when the text says "weather")."""
+        in the text (a heading's "Weather" where the text contains "weather")."""
         value = text[start:end].strip().lower()
-        if " " in value or value in self.given or value in self.surnames:
+        if " " in value or value in self.given_names or value in self.surnames:
             return False
         if _PLACE_BEFORE.search(text[max(0, start - 8) : start]):
             return True
@@ -204,7 +204,7 @@ class PersonRecognizer(EntityRecognizer):
         last = fold(match.group("last"))
         if first in wordlists.NOT_NAME_WORDS or first in wordlists.STOP_WORDS:
             return []
-        if first not in self.given:
+        if first not in self.given_names:
             return self._unknown_first(text, match, last)
         if caps and (
             first in wordlists.COMMON_WORD_NAMES or last in wordlists.NOT_NAME_WORDS
@@ -216,16 +216,17 @@ class PersonRecognizer(EntityRecognizer):
     def _unknown_first(
         self, text: str, match: regex.Match[str], last: str
     ) -> list[RecognizerResult]:
-        """A capitalized pair whose first word is no census given name: a
-        name when it is a surname followed by a given name ("Nguyen Van
-        Minh"), or when it ends in a surname and is the whole text (a form
-        field) or follows a role ("manager, Imogen Clarke")."""
+        """Judge a capitalized pair whose first word is no census given name.
+
+        It is a name when a surname is followed by a given name ("Nguyen Van
+        Minh"). It is also one when it ends in a surname and is the whole
+        text (a form field) or follows a role ("manager, Imogen Clarke")."""
         first = fold(match.group("first"))
         if last in wordlists.NOT_NAME_WORDS or last in wordlists.COMMON_WORD_NAMES:
             return []
         start, end = match.span()
         # Family name first, as Vietnamese and Chinese names are written.
-        if first in self.surnames and last in self.given:
+        if first in self.surnames and last in self.given_names:
             return self._span(text, start, end, 0.6)
         if last not in self.surnames:
             return []
@@ -237,7 +238,7 @@ class PersonRecognizer(EntityRecognizer):
     def _is_given_name(self, word: str) -> bool:
         bare = fold(word)
         return (
-            bare in self.given
+            bare in self.given_names
             and bare not in wordlists.COMMON_WORD_NAMES
             and bare not in wordlists.NOT_NAME_WORDS
             and bare not in wordlists.PLACE_NAMES
@@ -328,7 +329,9 @@ class PersonRecognizer(EntityRecognizer):
             return False
         # A lone word in capitals is an acronym unless it is a given name.
         return not (
-            len(parts) == 1 and value.isupper() and value.lower() not in self.given
+            len(parts) == 1
+            and value.isupper()
+            and value.lower() not in self.given_names
         )
 
     def _spreads(self, part: str) -> bool:
@@ -337,7 +340,7 @@ class PersonRecognizer(EntityRecognizer):
         return (
             len(part) >= 3
             and part[0].isupper()
-            and (bare in self.given or bare in self.surnames)
+            and (bare in self.given_names or bare in self.surnames)
             and bare not in wordlists.COMMON_WORD_NAMES
             and bare not in wordlists.NOT_NAME_WORDS
         )
