@@ -175,7 +175,8 @@ def evaluate(cases: Iterable[Case], predict: Callable[[str], list[Span]]) -> Sco
 
 
 def missed_targets(scores: Scores) -> list[str]:
-    """The targets ``scores`` misses, as sentences; empty when all are met."""
+    """List the targets ``scores`` misses, as sentences; empty when all are
+    met."""
     missed = []
     total = scores.total()
     if total.f2 < TARGET_F2:

@@ -3,8 +3,8 @@ allow-list and deny-list terms. A change is checked by building the whole
 registry with it before it is saved, recorded in the audit log, and picked
 up by every worker within PRIVACY_REGISTRY_REFRESH seconds.
 
-The vault's tables have no admin page: their values are sealed, and nobody
-should browse who was redacted where.
+The vault's tables have no admin page: their values are sealed, and a list
+of who was redacted where would itself expose people.
 """
 
 from __future__ import annotations

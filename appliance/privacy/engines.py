@@ -56,7 +56,7 @@ def recognizer_settings(config: RegistryConfig) -> Settings:
 
 
 def build(config: RegistryConfig, *, with_nlp: bool = True) -> Analyzer:
-    """An analyzer for ``config``; without NLP it runs the identifier
+    """Build an analyzer for ``config``. Without NLP it runs the identifier
     recognizers only (the last scan before a model call)."""
     return Analyzer(
         config,
@@ -97,7 +97,8 @@ def get_analyzer() -> Analyzer:
 
 
 def get_scanner() -> Analyzer:
-    """The identifier-only analyzer for the last scan before a model call."""
+    """Return the identifier-only analyzer for the last scan before a model
+    call."""
     return _current().scanner
 
 

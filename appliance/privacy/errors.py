@@ -12,7 +12,8 @@ class RedactionFailed(PermanentError):
 
 
 class PayloadBlocked(PermanentError):
-    """The final payload still holds an identifier; the model call is refused."""
+    """The final payload still contains an identifier, so the model call is
+    rejected."""
 
     reason = "payload_blocked"
     message = (

@@ -97,7 +97,7 @@ class OffsetMap:
         self._targets = [edit.target for edit in self.edits]
 
     def start(self, position: int) -> int:
-        """The original offset where a span starting at ``position`` starts."""
+        """Map the start of a span to the original text."""
         index = bisect_right(self._targets, position) - 1
         if index < 0:
             return position
@@ -107,7 +107,7 @@ class OffsetMap:
         return edit.end + position - (edit.target + edit.length)
 
     def end(self, position: int) -> int:
-        """The original offset where a span ending at ``position`` ends."""
+        """Map the end (exclusive) of a span to the original text."""
         if position <= 0:
             return self.start(position)
         last = position - 1

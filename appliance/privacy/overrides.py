@@ -63,8 +63,8 @@ def to_term(row: RegistryTerm) -> Term:
 def config_with(
     rows: Iterable[RecognizerOverride], terms: Iterable[RegistryTerm]
 ) -> RegistryConfig:
-    """The configuration from the settings' file and countries with these
-    override and term rows; RegistryError names what is invalid."""
+    """Build the configuration from the settings' file and countries with
+    these override and term rows; RegistryError names what is invalid."""
     path = settings.PRIVACY_RECOGNIZERS_FILE
     return build_config(
         read_file(Path(path) if path else None),
@@ -75,8 +75,8 @@ def config_with(
 
 
 def current_config(*, with_overrides: bool = True) -> RegistryConfig:
-    """The configuration in force: the file and, unless told not to, the
-    database's overrides and terms."""
+    """Build the configuration in force: the file and, with
+    ``with_overrides``, the database's overrides and terms."""
     if not with_overrides:
         return config_with([], [])
     return config_with(RecognizerOverride.objects.all(), RegistryTerm.objects.all())

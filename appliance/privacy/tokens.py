@@ -44,15 +44,15 @@ SYNONYMS = {
 
 
 def issued_token(entity_type: str, number: int) -> str:
-    """The token the vault issues; ValueError for anything that would not
-    read back as one."""
+    """Format the token the vault issues; raise ValueError for anything that
+    would not read back as one."""
     if not ENTITY_TYPE.fullmatch(entity_type) or number < 1:
         raise ValueError(f"cannot issue a token for {entity_type!r} {number}")
     return f"<{entity_type}_{number}>"
 
 
 def example_placeholder(entity_type: str, index: int) -> str:
-    """The reserved placeholder for the ``index``-th (from 1) example
+    """Format the reserved placeholder for the ``index``-th (from 1) example
     entity of a type: A to Z, then AA, AB and so on."""
     if not ENTITY_TYPE.fullmatch(entity_type) or index < 1:
         raise ValueError(f"no placeholder for {entity_type!r} {index}")
@@ -68,13 +68,13 @@ def is_reserved(text: str) -> bool:
 
 
 def squash(entity_type: str) -> str:
-    """The type with case and separators removed, for comparing the type a
-    model wrote with the one issued."""
+    """Remove case and separators from an entity type, for comparing the
+    type a model wrote with the one issued."""
     return regex.sub(r"[ _-]", "", entity_type).upper()
 
 
 def read_loose(match: regex.Match[str]) -> tuple[str, int]:
-    """The squashed type and the number of a LOOSE match."""
+    """Return the squashed type and the number of a LOOSE match."""
     entity_type = match.group("type") or match.group("type2") or match.group("type3")
     number = match.group("number") or match.group("number2") or match.group("number3")
     squashed = squash(entity_type)

@@ -55,8 +55,9 @@ class ScopeDestroyed(Exception):
 
 
 def normalize(value: str, entity_type: str = "") -> str:
-    """The canonical form of ``value`` that decides whether two mentions are
-    the same value: normalized as for analysis, then folded per type."""
+    """Return the canonical form of ``value``, which decides whether two
+    mentions are the same value: normalized as for analysis, then folded
+    per type."""
     folded = normalize_text(value).text.casefold()
     if entity_type in _NUMERIC:
         digits = "".join(char for char in folded if char.isdigit())
@@ -83,7 +84,7 @@ def open_scope(scope_id: str, owner_id: int | None) -> VaultScope:
 
 
 def _scope_keys(scope: VaultScope) -> tuple[bytes, bytes]:
-    """The scope's lookup (HMAC) key and value (AES-GCM) key."""
+    """Derive the scope's lookup (HMAC) key and value (AES-GCM) key."""
     if scope.key_sealed is None or scope.destroyed_at is not None:
         raise ScopeDestroyed(scope.id)
     root = crypto.unseal(bytes(scope.key_sealed), aad=_scope_aad(scope.id))

@@ -105,7 +105,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _original_length(part: Redaction) -> int:
-        """The length of the input that ``part`` covers."""
+        """Return the length of the input that ``part`` covers."""
         return len(part.text) + sum(
             (e.end - e.start) - (e.redacted_end - e.redacted_start)
             for e in part.entities
