@@ -69,7 +69,11 @@ _SOFT_BREAK = regex.compile(r"(?<=[A-Za-z,;])[ \t]*\r?\n[ \t]*(?=[A-Za-z(])")
 # entry, a "Label:" field) rather than continue the line before them.
 _HEADING = regex.compile(r"[#>|]")
 _ITEM_START = regex.compile(r"[#>*|+-]|\d{1,3}[.)]\s|[A-Za-z][\w /&]{0,30}:")
-_DIGIT_LOOKALIKE = regex.compile(r"(?<=\d)[OolI](?=\d)")
+# A letter O or l between digits of a number ("123-45-67O9"), but not inside
+# a code that mixes letters and digits ("bc1qy5l643"), whose letters are real.
+_DIGIT_LOOKALIKE = regex.compile(
+    r"(?<![A-Za-z]\d{0,12})(?<=\d)[OolI](?=\d)(?!\d{0,12}[A-Za-z])"
+)
 # Words longer than this are split for spaCy; see the module docstring.
 LONG_WORD = 100
 _LONG_WORD = regex.compile(rf"\S{{{LONG_WORD},}}")

@@ -36,6 +36,7 @@ VALIDATORS = (
     "gb_nhs",
     "gb_nino",
     "ip_address",
+    "bitcoin",
 )
 ENTITY_NAME = regex.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
 FLAGS = regex.IGNORECASE | regex.MULTILINE

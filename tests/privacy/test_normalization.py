@@ -26,6 +26,7 @@ ZERO_WIDTH = "\u200b"
         ("Name: Maria\nDepartment: HR", "Name: Maria\nDepartment: HR"),
         ("## Leave\nEmployees may", "## Leave\nEmployees may"),
         ("SSN 123-45-67O9", "SSN 123-45-6709"),
+        ("bc1qy5l643", "bc1qy5l643"),
     ],
 )
 def test_normalize_table(original, normalized):

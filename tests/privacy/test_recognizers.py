@@ -45,6 +45,17 @@ FOUND = [
         "P.O. Box 4412, Austin, TX 78701",
     ),
     ("DOB: 03/14/1985", "DATE_OF_BIRTH", "03/14/1985"),
+    (
+        "BTC wallet 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa",
+        "CRYPTO",
+        "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa",
+    ),
+    (
+        "Send to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+        "CRYPTO",
+        "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+    ),
+    ("Call me at 555-0147 tonight", "PHONE_NUMBER", "555-0147"),
     ("Born 12 July 1979 in Leeds", "DATE_OF_BIRTH", "12 July 1979"),
     (
         "Aisha was diagnosed with type 2 diabetes.",
@@ -69,6 +80,7 @@ NOT_FOUND = [
     ("Version 10.2.0.1 of the tool.", "IP_ADDRESS"),
     ("Correlation id 110bcd25-a55d-453a-8046-1297901ea002", "PHONE_NUMBER"),
     ("Order number 2125550147 shipped.", "PHONE_NUMBER"),
+    ("Room 555-0147 is booked.", "PHONE_NUMBER"),
     ("The plan covers cancer screening and diabetes education.", "HEALTH_CONDITION"),
     ("The reference 1234567890123456 is not a card.", "CREDIT_CARD"),
     ("Will the new schedule affect the night shift?", "PERSON"),

@@ -32,6 +32,8 @@ _NANP = regex.compile(
     regex.IGNORECASE,
 )
 _BARE = regex.compile(r"(?<![\w+.-])(?:\+?1)?\d{10}(?![\w-])")
+# A local number without its area code, "555-0147".
+_LOCAL = regex.compile(r"(?<![\w+.()-])\d{3}[ .-]\d{4}(?![\w-])")
 _INTERNATIONAL = regex.compile(
     r"(?<![\w+])(?:\+|00)\d{1,3}[ .-]{0,2}(?:\(\d{1,4}\)[ .-]{0,2})?\d{1,8}"
     r"(?:[ .-]{1,2}\d{1,8}){0,4}" + _EXTENSION + r"(?![\w-])",
@@ -81,6 +83,10 @@ class PhoneNumberRecognizer(EntityRecognizer):
         # as its length fits that country's plan.
         # A run of digits after "00" is as often an account number, so that
         # form needs separators or a word such as "phone" nearby.
+        for match in find_all(_LOCAL, text, timeout):
+            start, end = match.span()
+            if self.context_words.has_positive(text, start, end):
+                found.append(self._result(match, 0.6))
         for match in find_all(_INTERNATIONAL, text, timeout):
             value = match.group()
             if value.startswith("00") and value.isdigit():

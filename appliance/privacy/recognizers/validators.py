@@ -11,6 +11,7 @@ import ipaddress
 from collections.abc import Callable
 
 import regex
+from presidio_analyzer.predefined_recognizers import CryptoRecognizer
 from stdnum import iban, luhn
 from stdnum.exceptions import ValidationError
 from stdnum.gb import nhs
@@ -68,6 +69,15 @@ def _gb_nino(value: str) -> bool:
     return bool(_NINO.fullmatch(compact)) and compact[:2] not in _NINO_NEVER
 
 
+def _bitcoin(value: str) -> bool:
+    # Presidio's own Base58Check and Bech32 checks; the recognizer is built
+    # once for them.
+    return bool(_BITCOIN.validate_result(value))
+
+
+_BITCOIN = CryptoRecognizer()
+
+
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "luhn": _card,
     "iban": lambda value: iban.is_valid(value.upper()),
@@ -77,11 +87,12 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "gb_nhs": lambda value: nhs.is_valid(_digits(value)),
     "gb_nino": _gb_nino,
     "ip_address": _ip_address,
+    "bitcoin": _bitcoin,
 }
 
 # Checksums make a match strong evidence on their own: a well-formed value
 # passes one by chance about once in ten (Luhn) or far less often.
-CHECKSUMS = frozenset({"luhn", "iban", "aba_routing", "gb_nhs"})
+CHECKSUMS = frozenset({"luhn", "iban", "aba_routing", "gb_nhs", "bitcoin"})
 
 # Validators whose failure a context word overrides; see
 # BoundedPatternRecognizer.score.
