@@ -11,6 +11,8 @@ class ApiConfig(AppConfig):
 
         from django.conf import settings
 
+        from appliance.api import schema  # noqa: F401  (registers the extension)
+
         logger = logging.getLogger("appliance")
         for notice in getattr(settings, "QUICKSTART_NOTICES", []):
             logger.warning("quick-start mode: %s", notice)
