@@ -188,6 +188,9 @@ def complete(
         raise
     call.prompt_tokens = result.prompt_tokens
     call.completion_tokens = result.completion_tokens
+    if result.logprobs:
+        total = sum(item.logprob for item in result.logprobs)
+        call.mean_logprob = round(total / len(result.logprobs), 4)
     _finish(call, ModelCall.Outcome.OK)
     return result
 

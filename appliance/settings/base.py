@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from appliance.settings.env import env
+
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env.get_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -233,6 +236,20 @@ LOGGING = {
 }
 
 
+def broker_transport_options(url: str) -> dict[str, object]:
+    """Transport options for the broker's scheme; each transport rejects or
+    misreads the others' options (SQLAlchemy passes them to create_engine)."""
+    scheme = url.split("://", 1)[0]
+    if scheme in ("amqp", "pyamqp", "amqps"):
+        # Wait for RabbitMQ to confirm each publish.
+        return {"confirm_publish": True}
+    if scheme in ("redis", "rediss"):
+        # Redeliver an unacknowledged message after this long; it must exceed
+        # the longest task.
+        return {"visibility_timeout": JOB_LEASE * 2}
+    return {}
+
+
 def add_audit_database(databases: dict[str, dict[str, object]]) -> None:
     """Add the ``audit`` alias: a second connection to the same database, so
     that denial and failure events commit in their own transaction. In tests it
@@ -245,13 +262,6 @@ def add_audit_database(databases: dict[str, dict[str, object]]) -> None:
 # after the task ends and requeued when a worker dies; jobs are idempotent
 # (see jobs/execution.py), so a second delivery is harmless.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # RabbitMQ: wait for the broker to confirm each publish.
-    "confirm_publish": True,
-    # Redis and SQLAlchemy: redeliver an unacknowledged message after this
-    # long; it must exceed the longest task.
-    "visibility_timeout": JOB_LEASE * 2,
-}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 3,
     "interval_start": 0,

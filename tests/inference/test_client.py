@@ -100,6 +100,8 @@ def test_call_recorded_with_usage(engine):
     call = ModelCall.objects.get(subject_id="s2")
     assert call.outcome == "ok"
     assert call.prompt_tokens > 0
+    assert call.mean_logprob is not None
+    assert call.mean_logprob <= 0
     event = AuditEvent.objects.get(action="model.called", object_id="s2")
     assert event.details["engine"] == "test"
     assert event.details["model_version"] == "q4_1"
