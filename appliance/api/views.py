@@ -111,15 +111,15 @@ class ComplianceCheckCreate(APIView):
 
 
 def request_user(request: Request) -> User:
-    """The signed-in user; views that call this require IsAuthenticated."""
+    """Return the signed-in user; views that call this require IsAuthenticated."""
     user = request.user
     assert isinstance(user, User)
     return user
 
 
 def visible_job(request: Request, job_id: uuid.UUID) -> Job:
-    """The job if ``request.user`` may read it; 404 (never 403) otherwise, so
-    that nobody learns which job ids exist. A refusal is audited."""
+    """Return the job if ``request.user`` may read it, else raise NotFound
+    (never a 403), so that job ids reveal nothing. A refusal is audited."""
     user = request_user(request)
     job = Job.objects.visible_to(user).filter(id=job_id).first()
     if job is not None:

@@ -223,9 +223,9 @@ def _finding(
 
 
 def result_for(job: Job, requester: Actor) -> dict[str, Any] | None:
-    """The job's verdict for its owner and for the reviewer it is routed to;
-    None for anyone else or while there is no result. Pseudonyms are put back
-    for the owner only."""
+    """Return the job's verdict to its owner or to the reviewer it is routed
+    to, and None to anyone else or while there is no result. Pseudonyms are
+    put back for the owner only."""
     if requester.pk not in (job.owner_id, job.reviewer_id):
         return None
     result = payloads.read_result(job)

@@ -1,4 +1,4 @@
-"""Running a job exactly once to completion, whatever the broker does.
+"""Running a job to exactly one stored result, whatever the broker does.
 
 A task never trusts its message. It first claims the job with a guarded
 UPDATE that takes a lease (a fresh token and an expiry): a second message for
@@ -69,7 +69,8 @@ class LeaseLost(Exception):
 
 @dataclass
 class Outcome:
-    """What the task shell does next: nothing, or retry after ``retry_in``."""
+    """The end of one delivery: the job's state, and ``retry_in`` seconds when
+    the task shell must schedule a retry."""
 
     job_id: str
     state: str

@@ -178,7 +178,7 @@ ENGINE_DEFAULT = {
     "max_tokens": env.get_int("ENGINE_MAX_TOKENS", 512, minimum=1, unit="tokens"),
 }
 ENGINES_FILE = env.get_optional_str("ENGINES_FILE")
-# How long a job keeps retrying an engine that does not answer before it fails
+# How long a job keeps retrying an engine that does not respond before it fails
 # with engine_unavailable, and the first and largest pause between tries.
 ENGINE_RETRY_WINDOW = env.get_float(
     "ENGINE_RETRY_WINDOW", 300.0, minimum=0.0, unit="seconds"
@@ -257,10 +257,10 @@ def add_audit_database(databases: dict[str, dict[str, object]]) -> None:
     databases["audit"] = {**databases["default"], "TEST": {"MIRROR": "default"}}
 
 
-# Celery, read with the CELERY_ namespace. The mode modules set
-# CELERY_BROKER_URL. Delivery is at-least-once: messages are acknowledged
-# after the task ends and requeued when a worker dies; jobs are idempotent
-# (see jobs/execution.py), so a second delivery is harmless.
+# Celery, read with the CELERY_ namespace. The mode modules set the broker
+# URL and its transport options. Delivery is at-least-once: a message is
+# acknowledged after its task ends and requeued when a worker dies. Jobs are
+# idempotent (see jobs/execution.py), so a second delivery is harmless.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 3,

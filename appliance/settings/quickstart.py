@@ -3,7 +3,7 @@ the Python packages.
 
 Whatever is not set in the environment is provided here: an embedded
 PostgreSQL under ``var/postgres``, generated keys under ``var/keys``, and the
-first local broker that answers. Each default taken is listed in
+first local broker that accepts a connection. Each default taken is listed in
 ``QUICKSTART_NOTICES`` and logged when Django starts, so nobody mistakes this
 mode for a production set-up.
 """

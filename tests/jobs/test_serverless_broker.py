@@ -42,7 +42,7 @@ def test_job_runs_over_database_broker(make_user, engine, worker_factory):
         enqueue=False,
     )
 
-    publisher = Celery(broker=broker)
+    publisher = Celery(broker=broker, set_as_current=False)
     publisher.conf.task_routes = settings.CELERY_TASK_ROUTES
     publisher.send_task("compliance.check", args=[str(job.id)])
     publisher.close()
