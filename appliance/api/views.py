@@ -174,6 +174,28 @@ class JobRetry(APIView):
         return Response(_render(job, user), status=status.HTTP_202_ACCEPTED)
 
 
+class Index(APIView):
+    """Where things are, for a person or a script that opens the root URL."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "name": "Private AI appliance",
+                "links": {
+                    "compliance_checks": "/api/v1/compliance-checks",
+                    "jobs": "/api/v1/jobs",
+                    "openapi_schema": "/api/schema",
+                    "admin": "/admin/",
+                    "health": "/healthz?deep=1",
+                },
+            }
+        )
+
+
 class Health(APIView):
     """Liveness and readiness: the database, the broker and every engine."""
 

@@ -178,6 +178,12 @@ def test_request_id_echoed(make_user, api_client_for):
     assert response["X-Request-ID"] == "ticket-12345678"
 
 
+def test_index_lists_entry_points():
+    links = APIClient().get("/").json()["links"]
+    assert links["compliance_checks"] == "/api/v1/compliance-checks"
+    assert APIClient().get(links["openapi_schema"]).status_code == 200
+
+
 def test_health_reports_database():
     response = APIClient().get("/healthz")
     assert response.status_code == 200
