@@ -53,10 +53,10 @@ def default_model_path() -> Path:
 
 
 def engine_command(model: Path, port: int, threads: int) -> list[str]:
-    """llama.cpp's OpenAI-compatible server, on loopback only.
+    """Build the command for llama.cpp's OpenAI-compatible server, on loopback.
 
-    ``interrupt_requests`` is off: llama-cpp-python's default cuts a running
-    request short whenever another one arrives.
+    ``interrupt_requests`` is off: with llama-cpp-python 0.3.36's default, a
+    streamed response ends early whenever another request arrives.
     """
     return [
         sys.executable,
@@ -115,11 +115,18 @@ class Launcher:
         self.env["PYTHONUNBUFFERED"] = "1"
 
         database_url = self.env.get("APPLIANCE_DATABASE_URL")
+        if not database_url and self.env.get("APPLIANCE_DATABASE_URL_FILE"):
+            database_url = (
+                Path(self.env["APPLIANCE_DATABASE_URL_FILE"]).read_text().strip()
+            )
         if not database_url:
             _say(f"starting the embedded PostgreSQL in {self.var / 'postgres'}")
             database_url = embedded.start_postgres(self.var / "postgres")
             self.env["APPLIANCE_DATABASE_URL"] = database_url
-        if not self.env.get("APPLIANCE_BROKER_URL"):
+        if not (
+            self.env.get("APPLIANCE_BROKER_URL")
+            or self.env.get("APPLIANCE_BROKER_URL_FILE")
+        ):
             broker = embedded.choose_broker(database_url)
             self.env["APPLIANCE_BROKER_URL"] = broker
             _say(f"broker: {broker.split('://')[0]} (chosen once for every process)")

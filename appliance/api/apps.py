@@ -11,7 +11,10 @@ class ApiConfig(AppConfig):
 
         from django.conf import settings
 
-        from appliance.api import schema  # noqa: F401  (registers the extension)
+        from appliance.api import (  # noqa: F401  (registration on import)
+            checks,
+            schema,
+        )
 
         logger = logging.getLogger("appliance")
         for notice in getattr(settings, "QUICKSTART_NOTICES", []):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -242,6 +243,10 @@ def execute(job_id: str, work: Callable[[Lease], dict[str, Any]]) -> Outcome:
     except PermanentError as exc:
         logger.warning("job failed: %s", exc.reason)
         fail(lease, exc.reason)
+        return Outcome(job_id=job_id, state=State.FAILED)
+    except SoftTimeLimitExceeded:
+        logger.warning("job ran past the task time limit; failing it")
+        fail(lease, Reason.TIMED_OUT)
         return Outcome(job_id=job_id, state=State.FAILED)
     except Exception as exc:
         # The exception's message may quote content, so only its type and the

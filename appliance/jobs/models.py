@@ -52,6 +52,7 @@ class Reason(models.TextChoices):
     MODEL_OUTPUT_INVALID = "model_output_invalid"
     DELIVERY_LIMIT_EXCEEDED = "delivery_limit_exceeded"
     PAYLOAD_BLOCKED = "payload_blocked"
+    TIMED_OUT = "timed_out"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -59,6 +60,7 @@ class Reason(models.TextChoices):
 RETRYABLE_REASONS = (
     Reason.ENGINE_UNAVAILABLE,
     Reason.DELIVERY_LIMIT_EXCEEDED,
+    Reason.TIMED_OUT,
     Reason.INTERNAL_ERROR,
 )
 

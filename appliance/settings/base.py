@@ -8,6 +8,7 @@ Every value that varies per deployment is read here through ``env`` with the
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import django_stubs_ext
@@ -17,12 +18,22 @@ from appliance.settings.env import env
 
 django_stubs_ext.monkeypatch()
 
+# No library may fetch data from the internet at run time: an air-gapped
+# appliance cannot reach it, and a connected one must not leak. tldextract
+# (used by Presidio's e-mail and URL recognizers) downloads the public suffix
+# list on first use unless this is empty, and then uses its bundled copy.
+# Set before anything imports tldextract, which reads it at import.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env.get_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
 
 DEBUG = False
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [])
+# Addresses of reverse proxies (nginx) whose X-Forwarded-For header is believed
+# when the audit log records a client's address. Empty: no header is believed.
+TRUSTED_PROXIES = env.get_list("TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -188,3 +188,34 @@ def test_health_reports_database():
     response = APIClient().get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+def test_forwarded_address_ignored_from_untrusted_peer(roles):
+    APIClient().get("/api/v1/jobs", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    event = AuditEvent.objects.get(action="auth.denied")
+    assert event.client_ip == "127.0.0.1"
+
+
+def test_forwarded_address_used_behind_trusted_proxy(roles, settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    APIClient().get(
+        "/api/v1/jobs", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9, 127.0.0.1"
+    )
+    event = AuditEvent.objects.get(action="auth.denied")
+    assert event.client_ip == "203.0.113.9"
+
+
+def test_forged_forwarded_value_ignored(roles, settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    APIClient().get("/api/v1/jobs", HTTP_X_FORWARDED_FOR="not-an-address")
+    event = AuditEvent.objects.get(action="auth.denied")
+    assert event.client_ip == "127.0.0.1"
+
+
+def test_django_error_log_carries_request_id(make_user, api_client_for, caplog):
+    client = api_client_for(make_user(Role.STAFF))
+    response = client.get("/api/v1/jobs/not-a-uuid", HTTP_X_REQUEST_ID="trace-abcdef12")
+    assert response.status_code == 404
+    lines = [r for r in caplog.records if r.name == "django.request"]
+    assert lines
+    assert all("request_id=trace-abcdef12" in r.context for r in lines)

@@ -185,3 +185,14 @@ def test_failed_publish_keeps_job(make_user, monkeypatch):
     monkeypatch.setattr(current_app, "send_task", broker_down)
     job = jobs.submit(make_user(Role.STAFF), Workload.COMPLIANCE_CHECK, text="Text.")
     assert Job.objects.get(id=job.id).state == "queued"
+
+
+def test_time_limit_fails_as_timed_out(job):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def slow(lease):
+        raise SoftTimeLimitExceeded()
+
+    execution.execute(str(job.id), slow)
+    failed = Job.objects.get(id=job.id)
+    assert (failed.state, failed.reason) == ("failed", "timed_out")
