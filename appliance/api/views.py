@@ -80,7 +80,7 @@ class ComplianceCheckCreate(APIView):
         if data.get("file") is not None:
             upload = data["file"]
             extracted = extract(upload.read())
-            text = extracted.text
+            text = extracted.full_text()
             source = {"filename": upload.name, "content_type": extracted.content_type}
             if len(text) > settings.MAX_INPUT_CHARS:
                 return error_response(

@@ -61,7 +61,7 @@ def test_unreadable_file_reported(make_user, tmp_path, engine_url):
         )
     reports = [json.loads(line) for line in out.getvalue().splitlines()]
     assert reports[0]["error"]["code"] == "unreadable"
-    assert reports[1]["error"]["code"] == "invalid_input"
+    assert reports[1]["error"]["code"] == "empty_file"
 
 
 def test_unknown_user_rejected(roles):

@@ -9,8 +9,8 @@ import docx
 import pytest
 from pypdf import PdfWriter
 
-from appliance.documents import extraction
-from appliance.documents.extraction import DocumentError, extract
+from appliance.documents import detection
+from appliance.documents.extraction import DocumentError, Limits, extract
 
 TEXT = "Our advisers are free from conflicts of interest."
 
@@ -91,19 +91,21 @@ def test_text_encodings_decoded(encoded):
 
 
 def test_type_detected_by_content_not_name():
-    assert extraction.detect(minimal_pdf(TEXT)) == "application/pdf"
-    assert extraction.detect(b"plain words") == "text/plain"
+    assert detection.detect(minimal_pdf(TEXT)) == "application/pdf"
+    assert detection.detect(b"plain words") == "text/plain"
 
 
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"", "invalid_input"),
-        (b"   \n\t ", "invalid_input"),
+        (b"", "empty_file"),
+        (b"   \n\t ", "empty_file"),
         (b"%PDF-1.7\ngarbage without objects", "corrupt_file"),
-        (b"PK\x03\x04not really a zip", "invalid_input"),
+        (b"PK\x03\x04not really a zip", "unsupported_type"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "unsupported_type"),
+        (bytes(range(256)) * 40, "unsupported_type"),
     ],
-    ids=["empty", "whitespace", "corrupt-pdf", "broken-zip"],
+    ids=["empty", "whitespace", "corrupt-pdf", "broken-zip", "legacy-office", "binary"],
 )
 def test_bad_file_rejected(data, reason):
     with pytest.raises(DocumentError) as error:
@@ -123,11 +125,20 @@ def test_encrypted_pdf_rejected():
     assert error.value.reason == "encrypted_file"
 
 
-def test_docx_bomb_rejected(monkeypatch):
-    monkeypatch.setattr(extraction, "MAX_UNCOMPRESSED_BYTES", 1024 * 1024)
+def test_docx_bomb_rejected():
     buffer = io.BytesIO(docx_bytes(TEXT))
     with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("word/media/padding.bin", b"\0" * (2 * 1024 * 1024))
+        archive.writestr("word/media/padding.bin", b"\0" * (8 * 1024 * 1024))
     with pytest.raises(DocumentError) as error:
         extract(buffer.getvalue())
+    assert error.value.reason == "file_too_large"
+    assert "zip bomb" in error.value.message
+
+
+def test_docx_over_total_size_rejected():
+    buffer = io.BytesIO(docx_bytes(TEXT))
+    with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("word/media/photo.bin", b"x" * (2 * 1024 * 1024))
+    with pytest.raises(DocumentError) as error:
+        extract(buffer.getvalue(), Limits(max_uncompressed_bytes=1024 * 1024))
     assert error.value.reason == "file_too_large"
