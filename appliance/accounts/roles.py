@@ -41,24 +41,30 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "auth.view_group",
         # Job metadata (owner, state, timing) in the admin; never content.
         "jobs.view_job",
+        "inference.view_modelcall",
     ),
 }
 
 
-def ensure_roles(group_model: Any, permission_model: Any) -> None:
+def ensure_roles(
+    group_model: Any, permission_model: Any, *, skip_missing: bool = False
+) -> None:
     """Create the role groups and set their permissions; safe to run again.
 
     Takes the models as arguments so that a migration can pass its historical
-    models and tests can pass the real ones.
+    models. A migration passes ``skip_missing`` because apps migrated after it
+    have no permissions yet; the post-migrate sync then completes the roles.
     """
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role.value)
         permissions = []
         for name in names:
             app_label, codename = name.split(".", 1)
-            permissions.append(
-                permission_model.objects.get(
-                    content_type__app_label=app_label, codename=codename
-                )
-            )
+            found = permission_model.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if found is None and not skip_missing:
+                raise LookupError(f"permission {name} does not exist")
+            if found is not None:
+                permissions.append(found)
         group.permissions.set(permissions)

@@ -72,6 +72,10 @@ REASON_MESSAGES = {
         "The model request still contained an identifier after redaction, so it "
         "was not sent."
     ),
+    Reason.TIMED_OUT: (
+        "The job ran past the task time limit (APPLIANCE_TASK_TIME_LIMIT). Retry "
+        "it, or split the input."
+    ),
     Reason.INTERNAL_ERROR: "The appliance failed while processing the job.",
 }
 

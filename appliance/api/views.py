@@ -80,7 +80,7 @@ class ComplianceCheckCreate(APIView):
         if data.get("file") is not None:
             upload = data["file"]
             extracted = extract(upload.read())
-            text = extracted.text
+            text = extracted.full_text()
             source = {"filename": upload.name, "content_type": extracted.content_type}
             if len(text) > settings.MAX_INPUT_CHARS:
                 return error_response(
@@ -111,15 +111,15 @@ class ComplianceCheckCreate(APIView):
 
 
 def request_user(request: Request) -> User:
-    """The signed-in user; views that call this require IsAuthenticated."""
+    """Return the signed-in user; views that call this require IsAuthenticated."""
     user = request.user
     assert isinstance(user, User)
     return user
 
 
 def visible_job(request: Request, job_id: uuid.UUID) -> Job:
-    """The job if ``request.user`` may read it; 404 (never 403) otherwise, so
-    that nobody learns which job ids exist. A refusal is audited."""
+    """Return the job if ``request.user`` may read it, else raise NotFound
+    (never a 403), so that job ids reveal nothing. A refusal is audited."""
     user = request_user(request)
     job = Job.objects.visible_to(user).filter(id=job_id).first()
     if job is not None:
@@ -172,6 +172,28 @@ class JobRetry(APIView):
                 status.HTTP_409_CONFLICT,
             )
         return Response(_render(job, user), status=status.HTTP_202_ACCEPTED)
+
+
+class Index(APIView):
+    """Where things are, for a person or a script that opens the root URL."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "name": "Private AI appliance",
+                "links": {
+                    "compliance_checks": "/api/v1/compliance-checks",
+                    "jobs": "/api/v1/jobs",
+                    "openapi_schema": "/api/schema",
+                    "admin": "/admin/",
+                    "health": "/healthz?deep=1",
+                },
+            }
+        )
 
 
 class Health(APIView):

@@ -1,7 +1,7 @@
 """The audit log: one append-only row per action the appliance takes.
 
 The database rejects UPDATE and DELETE on this table (a trigger installed by
-migration 0001), so an event can be added but never changed through the
+migration 0002), so an event can be added but never changed through the
 application or a stray query.
 """
 

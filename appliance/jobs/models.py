@@ -2,8 +2,8 @@
 
 The jobs table, not the broker, is the record of what has to be done: a
 message can be lost, a job cannot. Payloads (input, redacted input, result)
-are stored sealed with AES-GCM, bound to the job id and field name; no
-column holds text a person submitted in plaintext.
+are stored sealed with AES-GCM, bound to the job id and field name. No
+column contains text a person submitted in plaintext.
 
 States::
 
@@ -43,7 +43,7 @@ FINAL_STATES = (State.SUCCEEDED, State.FAILED)
 
 
 class Reason(models.TextChoices):
-    """Why a job failed. Stable codes: clients branch on them."""
+    """Failure reason codes. Clients branch on them, so they never change."""
 
     ENGINE_UNAVAILABLE = "engine_unavailable"
     REDACTION_FAILED = "redaction_failed"
@@ -52,6 +52,7 @@ class Reason(models.TextChoices):
     MODEL_OUTPUT_INVALID = "model_output_invalid"
     DELIVERY_LIMIT_EXCEEDED = "delivery_limit_exceeded"
     PAYLOAD_BLOCKED = "payload_blocked"
+    TIMED_OUT = "timed_out"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -59,6 +60,7 @@ class Reason(models.TextChoices):
 RETRYABLE_REASONS = (
     Reason.ENGINE_UNAVAILABLE,
     Reason.DELIVERY_LIMIT_EXCEEDED,
+    Reason.TIMED_OUT,
     Reason.INTERNAL_ERROR,
 )
 

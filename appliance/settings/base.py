@@ -8,11 +8,22 @@ Every value that varies per deployment is read here through ``env`` with the
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from appliance.settings.env import env
+
+django_stubs_ext.monkeypatch()
+
+# No library may fetch data from the internet at run time: an air-gapped
+# appliance cannot reach it, and a connected one must not leak. tldextract
+# (used by Presidio's e-mail and URL recognizers) downloads the public suffix
+# list on first use unless this is empty, and then uses its bundled copy.
+# Set before anything imports tldextract, which reads it at import.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env.get_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -20,6 +31,9 @@ VAR_DIR = Path(env.get_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
 DEBUG = False
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [])
+# Addresses of reverse proxies (nginx) whose X-Forwarded-For header is believed
+# when the audit log records a client's address. Empty: no header is believed.
+TRUSTED_PROXIES = env.get_list("TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -204,7 +218,7 @@ ENGINE_DEFAULT = {
     "max_tokens": env.get_int("ENGINE_MAX_TOKENS", 512, minimum=1, unit="tokens"),
 }
 ENGINES_FILE = env.get_optional_str("ENGINES_FILE")
-# How long a job keeps retrying an engine that does not answer before it fails
+# How long a job keeps retrying an engine that does not respond before it fails
 # with engine_unavailable, and the first and largest pause between tries.
 ENGINE_RETRY_WINDOW = env.get_float(
     "ENGINE_RETRY_WINDOW", 300.0, minimum=0.0, unit="seconds"
@@ -262,6 +276,20 @@ LOGGING = {
 }
 
 
+def broker_transport_options(url: str) -> dict[str, object]:
+    """Transport options for the broker's scheme; each transport rejects or
+    misreads the others' options (SQLAlchemy passes them to create_engine)."""
+    scheme = url.split("://", 1)[0]
+    if scheme in ("amqp", "pyamqp", "amqps"):
+        # Wait for RabbitMQ to confirm each publish.
+        return {"confirm_publish": True}
+    if scheme in ("redis", "rediss"):
+        # Redeliver an unacknowledged message after this long; it must exceed
+        # the longest task.
+        return {"visibility_timeout": JOB_LEASE * 2}
+    return {}
+
+
 def add_audit_database(databases: dict[str, dict[str, object]]) -> None:
     """Add the ``audit`` alias: a second connection to the same database, so
     that denial and failure events commit in their own transaction. In tests it
@@ -269,18 +297,11 @@ def add_audit_database(databases: dict[str, dict[str, object]]) -> None:
     databases["audit"] = {**databases["default"], "TEST": {"MIRROR": "default"}}
 
 
-# Celery, read with the CELERY_ namespace. The mode modules set
-# CELERY_BROKER_URL. Delivery is at-least-once: messages are acknowledged
-# after the task ends and requeued when a worker dies; jobs are idempotent
-# (see jobs/execution.py), so a second delivery is harmless.
+# Celery, read with the CELERY_ namespace. The mode modules set the broker
+# URL and its transport options. Delivery is at-least-once: a message is
+# acknowledged after its task ends and requeued when a worker dies. Jobs are
+# idempotent (see jobs/execution.py), so a second delivery is harmless.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # RabbitMQ: wait for the broker to confirm each publish.
-    "confirm_publish": True,
-    # Redis and SQLAlchemy: redeliver an unacknowledged message after this
-    # long; it must exceed the longest task.
-    "visibility_timeout": JOB_LEASE * 2,
-}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 3,
     "interval_start": 0,

@@ -10,7 +10,12 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from appliance.settings.base import *  # noqa: F403
-from appliance.settings.base import BROKER_URL, DATA_KEY, add_audit_database
+from appliance.settings.base import (
+    BROKER_URL,
+    DATA_KEY,
+    add_audit_database,
+    broker_transport_options,
+)
 from appliance.settings.env import env
 
 APPLIANCE_MODE = "production"
@@ -54,3 +59,4 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 CELERY_BROKER_URL = BROKER_URL
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(BROKER_URL)

@@ -3,7 +3,7 @@ the Python packages.
 
 Whatever is not set in the environment is provided here: an embedded
 PostgreSQL under ``var/postgres``, generated keys under ``var/keys``, and the
-first local broker that answers. Each default taken is listed in
+first local broker that accepts a connection. Each default taken is listed in
 ``QUICKSTART_NOTICES`` and logged when Django starts, so nobody mistakes this
 mode for a production set-up.
 """
@@ -20,6 +20,7 @@ from appliance.settings.base import (
     STATIC_ROOT,
     VAR_DIR,
     add_audit_database,
+    broker_transport_options,
 )
 from appliance.settings.env import env
 
@@ -62,6 +63,7 @@ if BROKER_URL is None:
     )
 
 CELERY_BROKER_URL = BROKER_URL
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(BROKER_URL)
 
 # WhiteNoise warns on every request when the static directory is missing;
 # the launcher fills it with collectstatic.

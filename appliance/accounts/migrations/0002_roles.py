@@ -15,7 +15,11 @@ def install_roles(apps: Any, schema_editor: Any) -> None:
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    ensure_roles(
+        apps.get_model("auth", "Group"),
+        apps.get_model("auth", "Permission"),
+        skip_missing=True,
+    )
 
 
 class Migration(migrations.Migration):

@@ -85,7 +85,7 @@ class Command(BaseCommand):
         job = jobs.submit(
             user,
             Workload.COMPLIANCE_CHECK,
-            text=extracted.text,
+            text=extracted.full_text(),
             source={"filename": path.name, "content_type": extracted.content_type},
             options={"rulebook": rulebook},
             enqueue=False,

@@ -1,0 +1,36 @@
+"""No library reaches the internet at run time: redacting e-mail addresses and
+URLs (which makes Presidio consult tldextract) opens no connection."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+
+from appliance.privacy import analyzer
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+
+    def watch(sock: socket.socket, address: Any) -> None:
+        attempts.append(address)
+        real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", watch)
+    monkeypatch.setattr(
+        socket, "create_connection", lambda address, *a, **k: attempts.append(address)
+    )
+    return attempts
+
+
+def test_analysis_opens_no_connection(connections):
+    analyzer.get_analyzer.cache_clear()
+    results = analyzer.analyze(
+        "Mail jane.roe@example.co.uk or see https://intranet.example.org/hr today."
+    )
+    assert {r.entity_type for r in results} >= {"EMAIL_ADDRESS"}
+    assert connections == []
