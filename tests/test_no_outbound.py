@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from appliance.privacy import analyzer
+from appliance.privacy import engines
+from appliance.privacy.registry import build_config, read_file
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def connections(monkeypatch):
 
 
 def test_analysis_opens_no_connection(connections):
-    analyzer.get_analyzer.cache_clear()
+    analyzer = engines.build(build_config(read_file(), countries=["us"]))
     results = analyzer.analyze(
         "Mail jane.roe@example.co.uk or see https://intranet.example.org/hr today."
     )

@@ -13,7 +13,7 @@ from appliance.compliance.services import process_job, result_for
 from appliance.jobs import execution
 from appliance.jobs import services as jobs
 from appliance.jobs.models import Job, Workload
-from appliance.privacy import analyzer
+from appliance.privacy import engines
 from tests.conftest import use_engine
 from tests.support.engine_proxy import EngineProxy
 
@@ -38,10 +38,11 @@ def recording_engine(engine, settings):
 
 
 def test_analyzer_failure_sends_nothing(make_user, recording_engine, monkeypatch):
-    def broken(text: str):
+    def broken(texts: list[str]):
         raise MemoryError("spaCy ran out of memory")
 
-    monkeypatch.setattr(analyzer, "analyze", broken)
+    engines.reset()
+    monkeypatch.setattr(engines.get_analyzer(), "analyze_batch", broken)
     job = run(make_user(Role.STAFF))
 
     assert (job.state, job.reason) == ("failed", "redaction_failed")
@@ -85,7 +86,10 @@ def test_result_hidden_from_other_user(make_user, recording_engine):
 def test_residual_identifier_blocks_call(make_user, recording_engine, monkeypatch):
     # Simulate a redaction bug that lets an e-mail address through: the last
     # scan over the request bytes must still stop the call.
-    monkeypatch.setattr(analyzer, "analyze", lambda text: [])
+    engines.reset()
+    monkeypatch.setattr(
+        engines.get_analyzer(), "analyze_batch", lambda texts: [[] for _ in texts]
+    )
     job = run(make_user(Role.STAFF))
     assert (job.state, job.reason) == ("failed", "payload_blocked")
     assert recording_engine.requests == []
