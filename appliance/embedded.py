@@ -10,6 +10,7 @@ configured explicitly.
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import os
 import re
@@ -59,6 +60,12 @@ def start_postgres(data_dir: Path, database: str = DATABASE_NAME) -> str:
         query = f"SELECT 1 FROM pg_database WHERE datname = '{database}';"  # noqa: S608
         if "(1 row)" not in server.psql(query):
             server.psql(f'CREATE DATABASE "{database}";')
+        # PostgreSQL's default logs a failed statement with its values filled
+        # in; those values can be personal data. Log errors without them.
+        server.psql(
+            "ALTER SYSTEM SET log_min_error_statement = 'panic'; "
+            "SELECT pg_reload_conf();"
+        )
     url: str = server.get_uri(database)
     return url
 
@@ -88,6 +95,12 @@ def read_or_create_secret(path: Path, nbytes: int = 32) -> bytes:
     with os.fdopen(fd, "w") as handle:
         handle.write(base64.b64encode(key).decode() + "\n")
     return key
+
+
+def queue_prefix(var_dir: Path) -> str:
+    """A queue-name prefix unique to the installation in ``var_dir``."""
+    digest = hashlib.sha256(str(var_dir.resolve()).encode()).hexdigest()[:8]
+    return f"qs{digest}."
 
 
 def port_answers(host: str, port: int, timeout: float = 0.5) -> bool:

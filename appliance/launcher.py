@@ -22,7 +22,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
@@ -34,6 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m-instruct"
 PR_SET_PDEATHSIG = 1
+# A process that exits this many times within this many seconds is not
+# restarted again; the launcher stops instead.
+RESTART_LIMIT = 5
+RESTART_WINDOW = 300.0
 SAMPLE = ROOT / "samples" / "compliance" / "c06_ria_conflict_free_claims.txt"
 
 
@@ -92,8 +96,10 @@ def die_with_parent() -> None:
 @dataclass
 class Child:
     name: str
+    command: list[str]
     process: subprocess.Popen[bytes]
     log: Path
+    restarts: list[float] = field(default_factory=list)
 
 
 class Launcher:
@@ -113,6 +119,11 @@ class Launcher:
         self.env["DJANGO_SETTINGS_MODULE"] = "appliance.settings.quickstart"
         self.env["APPLIANCE_VAR_DIR"] = str(self.var)
         self.env["PYTHONUNBUFFERED"] = "1"
+        # Every process must use the same queue names; see embedded.queue_prefix.
+        self.queue_prefix = self.env.get(
+            "APPLIANCE_QUEUE_PREFIX"
+        ) or embedded.queue_prefix(self.var)
+        self.env["APPLIANCE_QUEUE_PREFIX"] = self.queue_prefix
 
         database_url = self.env.get("APPLIANCE_DATABASE_URL")
         if not database_url and self.env.get("APPLIANCE_DATABASE_URL_FILE"):
@@ -164,8 +175,11 @@ class Launcher:
 
     def spawn(self, name: str, command: list[str]) -> None:
         log = self.logs / f"{name}.log"
+        self.children.append(Child(name, command, self.start(command, log), log))
+
+    def start(self, command: list[str], log: Path) -> subprocess.Popen[bytes]:
         with open(log, "ab") as handle:
-            process = subprocess.Popen(
+            return subprocess.Popen(
                 command,
                 env=self.env,
                 cwd=ROOT,
@@ -174,7 +188,6 @@ class Launcher:
                 start_new_session=True,
                 preexec_fn=die_with_parent,
             )
-        self.children.append(Child(name, process, log))
 
     def wait_until(self, service: str, probe: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -189,12 +202,24 @@ class Launcher:
         raise SystemExit(f"{service} did not become ready within {timeout:.0f} s.")
 
     def check_children(self) -> None:
+        """Restart a process that exited, like a supervisor would; give up on
+        one that keeps exiting (RESTART_LIMIT times in RESTART_WINDOW)."""
+        now = time.monotonic()
         for child in self.children:
             code = child.process.poll()
-            if code is not None and not self.stopping:
+            if code is None or self.stopping:
+                continue
+            child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW]
+            if len(child.restarts) >= RESTART_LIMIT:
                 tail = child.log.read_text(errors="replace")[-3000:]
                 sys.stderr.write(f"\n--- last lines of {child.log} ---\n{tail}\n")
-                raise SystemExit(f"{child.name} exited with status {code}.")
+                raise SystemExit(
+                    f"{child.name} exited with status {code} "
+                    f"{RESTART_LIMIT} times in {RESTART_WINDOW:.0f} s; giving up."
+                )
+            _say(f"{child.name} exited with status {code}; restarting it")
+            child.restarts.append(now)
+            child.process = self.start(child.command, child.log)
 
     def stop(self) -> None:
         self.stopping = True
@@ -238,7 +263,7 @@ class Launcher:
                 "worker",
                 "--beat",
                 "-Q",
-                "compliance,maintenance",
+                f"{self.queue_prefix}compliance,{self.queue_prefix}maintenance",
                 "--concurrency",
                 "2",
                 "--loglevel",
@@ -268,6 +293,10 @@ class Launcher:
                 "120",
                 "--access-logfile",
                 "-",
+                # One control socket per installation, not gunicorn's shared
+                # default under the home directory.
+                "--control-socket",
+                str(self.var / "gunicorn.ctl"),
             ],
         )
         base = f"http://127.0.0.1:{self.web_port}"

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 from appliance.logging import log_context
 
@@ -35,6 +36,9 @@ class RequestIdMiddleware:
         with log_context(request_id=request_id, client_ip=client_ip):
             response = self.get_response(request)
         response[HEADER] = request_id
+        if request.path.startswith("/api/"):
+            # API responses carry job content; no browser or proxy may keep them.
+            add_never_cache_headers(response)
         return response
 
 

@@ -23,7 +23,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from appliance.accounts.models import Team, User
+from appliance.accounts.models import ApiKey, Team, User
 
 
 class Workload(models.TextChoices):
@@ -66,11 +66,22 @@ RETRYABLE_REASONS = (
 
 
 class JobQuerySet(models.QuerySet["Job"]):
-    def visible_to(self, user: User | AnonymousUser) -> JobQuerySet:
+    def visible_to(
+        self, user: User | AnonymousUser, api_key: ApiKey | None = None
+    ) -> JobQuerySet:
         """Jobs whose content ``user`` may read: their own, and those routed to
-        them for review. Roles alone never widen this."""
+        them for review. Roles alone never widen this.
+
+        A service account sees only the jobs submitted with the same API key,
+        so that a key issued later (by an administrator, say) cannot read
+        what earlier keys submitted.
+        """
         if not user.is_authenticated:
             return self.none()
+        if user.is_service_account:
+            if api_key is None:
+                return self.none()
+            return self.filter(owner=user, api_key=api_key)
         return self.filter(Q(owner=user) | Q(reviewer=user))
 
 
@@ -87,6 +98,10 @@ class Job(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="jobs_to_review",
+    )
+    # The key a service account submitted with; see JobQuerySet.visible_to.
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     reason = models.CharField(max_length=32, choices=Reason.choices, blank=True)

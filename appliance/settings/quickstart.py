@@ -17,10 +17,12 @@ from appliance.settings.base import *  # noqa: F403
 from appliance.settings.base import (
     BROKER_URL,
     DATA_KEY,
+    QUEUE_PREFIX,
     STATIC_ROOT,
     VAR_DIR,
     add_audit_database,
     broker_transport_options,
+    task_routes,
 )
 from appliance.settings.env import env
 
@@ -55,6 +57,11 @@ if DATA_KEY is None:
         "(back it up: job payloads cannot be read without it)"
     )
 
+if not env.is_set("QUEUE_PREFIX"):
+    # Two quick starts on one machine share its RabbitMQ; without a prefix of
+    # their own, one's worker would take and drop the other's messages.
+    QUEUE_PREFIX = embedded.queue_prefix(VAR_DIR)
+
 if BROKER_URL is None:
     BROKER_URL = embedded.choose_broker(_database_url)
     QUICKSTART_NOTICES.append(
@@ -63,6 +70,8 @@ if BROKER_URL is None:
     )
 
 CELERY_BROKER_URL = BROKER_URL
+CELERY_TASK_DEFAULT_QUEUE = f"{QUEUE_PREFIX}default"
+CELERY_TASK_ROUTES = task_routes(QUEUE_PREFIX)
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(BROKER_URL)
 
 # WhiteNoise warns on every request when the static directory is missing;

@@ -79,3 +79,19 @@ def _quickstart() -> str:
     out = io.StringIO()
     call_command("quickstart_accounts", stdout=out)
     return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--name", "crm", "--days", "0"], "--days must be 1 or more"),
+        (["--name", "crm", "--days", "-1"], "--days must be 1 or more"),
+        (["--name", "x" * 121], "--name must be 1 to 120 characters"),
+        (["--name", "   "], "--name must be 1 to 120 characters"),
+    ],
+)
+def test_api_key_issue_rejects_bad_options(make_user, args, message):
+    user = make_user(Role.STAFF)
+    with pytest.raises(CommandError, match=message):
+        call_command("api_key", "issue", user.username, *args, stdout=io.StringIO())
+    assert not ApiKey.objects.exists()

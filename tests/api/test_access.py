@@ -214,8 +214,78 @@ def test_forged_forwarded_value_ignored(roles, settings):
 
 def test_django_error_log_carries_request_id(make_user, api_client_for, caplog):
     client = api_client_for(make_user(Role.STAFF))
-    response = client.get("/api/v1/jobs/not-a-uuid", HTTP_X_REQUEST_ID="trace-abcdef12")
+    response = client.get("/api/v1/nothing", HTTP_X_REQUEST_ID="trace-abcdef12")
     assert response.status_code == 404
     lines = [r for r in caplog.records if r.name == "django.request"]
     assert lines
     assert all("request_id=trace-abcdef12" in r.context for r in lines)
+
+
+def test_deeply_nested_json_rejected(make_user, api_client_for):
+    client = api_client_for(make_user(Role.STAFF))
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post(CHECKS, data=body, content_type="application/json")
+    assert_error(response, 400, "malformed_request")
+
+
+def test_oversized_body_rejected(make_user, api_client_for, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    client = api_client_for(make_user(Role.STAFF))
+    response = client.post(CHECKS, {"text": "x" * 4096, "pad": "y" * 4096})
+    assert_error(response, 413, "request_too_large")
+
+
+def test_too_many_fields_rejected(make_user, api_client_for, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    client = api_client_for(make_user(Role.STAFF))
+    response = client.post(CHECKS, {f"f{i}": "x" for i in range(50)})
+    assert_error(response, 400, "too_many_fields")
+
+
+def test_invalid_rulebook_not_echoed(make_user, api_client_for):
+    client = api_client_for(make_user(Role.STAFF))
+    response = client.post(
+        CHECKS, {"text": "Hi", "rulebook": "ZQXMARKER"}, format="json"
+    )
+    assert_error(response, 400, "invalid_request")
+    assert "ZQXMARKER" not in response.content.decode()
+
+
+@pytest.mark.parametrize("wait", ["abc", "nan", "-5", "61"])
+def test_invalid_wait_rejected_before_submit(make_user, api_client_for, wait):
+    client = api_client_for(make_user(Role.STAFF))
+    response = client.post(f"{CHECKS}?wait={wait}", {"text": "Hi"}, format="json")
+    assert_error(response, 400, "invalid_request")
+    assert "wait" in response.json()["error"]["fields"]
+    assert Job.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/jobs/not-a-uuid", "/api/v1/nope", "/api/nothing-here"]
+)
+def test_unknown_api_path_uses_error_shape(make_user, api_client_for, path):
+    response = api_client_for(make_user(Role.STAFF)).get(path)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_html_rendering_not_offered(make_user, api_client_for):
+    client = api_client_for(make_user(Role.STAFF))
+    response = client.get("/api/v1/jobs", HTTP_ACCEPT="text/html")
+    assert response.status_code == 406
+    assert response.json()["error"]["code"] == "not_acceptable"
+
+
+def test_api_responses_not_cached(make_user, api_client_for):
+    owner = make_user(Role.STAFF)
+    job = finished_job(owner)
+    response = api_client_for(owner).get(f"/api/v1/jobs/{job.id}")
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_csrf_failure_named_as_such(make_user):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(make_user(Role.STAFF))
+    response = client.post(CHECKS, {"text": "Hi"}, format="json")
+    assert_error(response, 403, "csrf_failed")
+    assert AuditEvent.objects.filter(action="auth.csrf_failed").count() == 1

@@ -75,3 +75,19 @@ def test_user_without_submit_role_rejected(make_user):
     auditor = make_user(Role.AUDITOR)
     with pytest.raises(CommandError, match="may not submit jobs"):
         call_command("check_compliance", "x.txt", "--user", auditor.username)
+
+
+def test_endless_file_stops_at_size_limit(make_user):
+    user = make_user(Role.STAFF)
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "check_compliance",
+            "/dev/zero",
+            "--json",
+            "--user",
+            user.username,
+            stdout=out,
+        )
+    report = json.loads(out.getvalue())
+    assert report["error"]["code"] == "file_too_large"

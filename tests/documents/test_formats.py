@@ -172,3 +172,17 @@ def test_corrupt_xlsx_rejected():
 def test_every_sample_file_extracts(name):
     result = extract((FILES / name).read_bytes())
     assert len(result.text) > 100
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"]
+)
+def test_wide_text_without_bom_decoded(encoding):
+    text = "Guaranteed returns of 20% for Jane Roe."
+    assert extract(text.encode(encoding)).text == text
+
+
+def test_nul_bytes_rejected_as_binary():
+    with pytest.raises(DocumentError) as error:
+        extract(b"\0" * 4096)
+    assert error.value.reason == "unsupported_type"

@@ -57,3 +57,11 @@ def test_job_runs_over_database_broker(make_user, engine, worker_factory):
         what="the job to finish over the database broker",
     )
     assert done.state == "succeeded", done.reason
+
+
+def test_quickstart_queue_prefix_unique_per_install(tmp_path):
+    first = embedded.queue_prefix(tmp_path / "one")
+    second = embedded.queue_prefix(tmp_path / "two")
+    assert first != second
+    assert first == embedded.queue_prefix(tmp_path / "one")
+    assert first.endswith(".")

@@ -15,9 +15,24 @@ _ALLOWED_CONTROLS = {"\n", "\r", "\t", "\f", "\v"}
 
 
 def decode(data: bytes) -> str:
-    """Decode text: a byte-order mark decides, then UTF-8, then detection."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    """Decode text: a byte-order mark decides, then the pattern of NUL bytes
+    that UTF-16 and UTF-32 leave in mostly-Latin text, then UTF-8, then
+    detection. Text with control characters left over is rejected as binary.
+    """
+    wide = _wide_encoding(data)
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        text = data.decode("utf-32")
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = data.decode("utf-16")
+    elif wide is not None:
+        try:
+            text = data.decode(wide)
+        except UnicodeDecodeError:
+            raise DocumentError(
+                f"The file looks like {wide.upper()} text but does not decode "
+                "as such. Save it as UTF-8.",
+                reason=UNSUPPORTED_TYPE,
+            ) from None
     else:
         try:
             text = data.decode("utf-8-sig")
@@ -37,6 +52,27 @@ def decode(data: bytes) -> str:
             reason=UNSUPPORTED_TYPE,
         )
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """Name UTF-16 or UTF-32 without a byte-order mark from where the NUL
+    bytes fall: ASCII letters stored in them leave NULs in fixed positions."""
+    sample = data[:4096]
+    if len(sample) < 8 or sample.count(0) < len(sample) // 4:
+        return None
+    usable = len(sample) - len(sample) % 4
+    at = [sample[offset:usable:4].count(0) / (usable // 4) for offset in range(4)]
+    if at[1] > 0.9 and at[2] > 0.9 and at[3] > 0.9:
+        return "utf-32-le"
+    if at[0] > 0.9 and at[1] > 0.9 and at[2] > 0.9:
+        return "utf-32-be"
+    odd = (at[1] + at[3]) / 2
+    even = (at[0] + at[2]) / 2
+    if odd > 0.9 and even < 0.1:
+        return "utf-16-le"
+    if even > 0.9 and odd < 0.1:
+        return "utf-16-be"
+    return None
 
 
 def _control_share(text: str) -> float:
