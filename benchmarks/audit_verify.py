@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import hardware, setup, verdict
+from benchmarks.audit_common import hardware, setup, verdict
 
 TARGET_FULL_S = 15.0
 TARGET_SINCE_S = 1.0

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, hardware, percentile, setup, summary, verdict
+from benchmarks.audit_common import ROOT, hardware, percentile, setup, summary, verdict
 
 TARGET_RATE = 500.0
 TARGET_P99_MS = 10.0

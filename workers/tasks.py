@@ -1,6 +1,6 @@
-"""Task shells. Each one sets the log context and calls one service; the
-logic lives in appliance/ so that the same code runs in a test, a command
-and a worker. Arguments are job ids only, never content."""
+"""Task shells. Each one sets the log context and calls one service. The
+logic lives in appliance/, so the same code runs in a test, a command and a
+worker. Task arguments are job ids only, never content."""
 
 from __future__ import annotations
 

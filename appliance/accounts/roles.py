@@ -41,6 +41,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "auth.view_group",
         # Job metadata (owner, state, timing) in the admin; never content.
         "jobs.view_job",
+        "inference.view_modelcall",
         # Grant and revoke revealing audit fields per user; never read them.
         "audit.manage_audit_access",
     ),
@@ -53,9 +54,8 @@ def ensure_roles(
     """Create the role groups and set their permissions; safe to run again.
 
     Takes the models as arguments so that a migration can pass its historical
-    models and tests can pass the real ones. ``skip_missing`` is for early
-    migrations, which run before later apps' migrations add the permissions
-    this module names today; a later migration runs this again in full.
+    models. A migration passes ``skip_missing`` because apps migrated after it
+    have no permissions yet; the post-migrate sync then completes the roles.
     """
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role.value)
@@ -66,7 +66,7 @@ def ensure_roles(
                 content_type__app_label=app_label, codename=codename
             ).first()
             if found is None and not skip_missing:
-                raise permission_model.DoesNotExist(f"permission {name} not found")
+                raise LookupError(f"permission {name} does not exist")
             if found is not None:
                 permissions.append(found)
         group.permissions.set(permissions)

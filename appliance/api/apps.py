@@ -11,6 +11,11 @@ class ApiConfig(AppConfig):
 
         from django.conf import settings
 
+        from appliance.api import (  # noqa: F401  (registration on import)
+            checks,
+            schema,
+        )
+
         logger = logging.getLogger("appliance")
         for notice in getattr(settings, "QUICKSTART_NOTICES", []):
             logger.warning("quick-start mode: %s", notice)

@@ -14,7 +14,8 @@ import traceback
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -25,33 +26,77 @@ from appliance.logging import current_context
 
 logger = logging.getLogger(__name__)
 
-_MESSAGES: dict[type[exceptions.APIException], tuple[str, str]] = {
-    exceptions.NotAuthenticated: (
-        "not_authenticated",
-        "Sign in, or send an API key as 'Authorization: Bearer apk_...'.",
+# Exceptions answered with a fixed code and message, most specific first.
+_FIXED: list[tuple[type[BaseException], int, str, str]] = [
+    (
+        RequestDataTooBig,
+        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        "request_too_large",
+        "The request body is larger than this appliance accepts. Send a smaller "
+        "text, or the document as a file upload.",
     ),
-    exceptions.PermissionDenied: (
-        "permission_denied",
-        "Your role does not allow this action. Ask an administrator for access.",
+    (
+        TooManyFieldsSent,
+        status.HTTP_400_BAD_REQUEST,
+        "too_many_fields",
+        "The request has too many form fields.",
     ),
-    exceptions.NotFound: ("not_found", "Nothing exists at this address for you."),
-    exceptions.MethodNotAllowed: (
+    (
+        RecursionError,
+        status.HTTP_400_BAD_REQUEST,
+        "malformed_request",
+        "The request body is nested too deeply to parse.",
+    ),
+    (
+        exceptions.NotFound,
+        status.HTTP_404_NOT_FOUND,
+        "not_found",
+        "Nothing exists at this address for you.",
+    ),
+    (
+        exceptions.MethodNotAllowed,
+        status.HTTP_405_METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "This address does not accept that HTTP method.",
     ),
-    exceptions.ParseError: (
+    (
+        exceptions.ParseError,
+        status.HTTP_400_BAD_REQUEST,
         "malformed_request",
         "The request body could not be parsed. Send valid JSON or multipart data.",
     ),
-    exceptions.UnsupportedMediaType: (
+    (
+        exceptions.UnsupportedMediaType,
+        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
         "unsupported_media_type",
         "Send application/json or multipart/form-data.",
     ),
-    exceptions.NotAcceptable: (
+    (
+        exceptions.NotAcceptable,
+        status.HTTP_406_NOT_ACCEPTABLE,
         "not_acceptable",
         "This endpoint returns application/json only.",
     ),
-}
+]
+
+NOT_AUTHENTICATED = "Sign in, or send an API key as 'Authorization: Bearer apk_...'."
+PERMISSION_DENIED = (
+    "Your role does not allow this action. Ask an administrator for access."
+)
+CSRF_FAILED = (
+    "The CSRF check failed. A browser session must send the CSRF token; "
+    "scripts should authenticate with an API key instead."
+)
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": code,
+        "message": message,
+        "request_id": current_context().get("request_id", ""),
+    }
+    body.update({key: value for key, value in extra.items() if value})
+    return {"error": body}
 
 
 def error_response(
@@ -62,14 +107,9 @@ def error_response(
     fields: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {
-        "code": code,
-        "message": message,
-        "request_id": current_context().get("request_id", ""),
-    }
-    if fields:
-        body["fields"] = fields
-    return Response({"error": body}, status=http_status, headers=headers)
+    return Response(
+        error_body(code, message, fields=fields), status=http_status, headers=headers
+    )
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
@@ -81,39 +121,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
     if isinstance(exc, ApplianceError):
         return error_response(exc.reason, exc.message, status.HTTP_400_BAD_REQUEST)
-
     if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
         return error_response(
             "invalid_request",
             "The request is invalid; see 'fields' for what to fix.",
             status.HTTP_400_BAD_REQUEST,
-            fields=exc.detail
-            if isinstance(exc.detail, dict)
-            else {"non_field_errors": exc.detail},
+            fields=detail if isinstance(detail, dict) else {"non_field_errors": detail},
         )
-
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
-        _audit_denial("auth.denied", request)
-        code = (
-            "authentication_failed"
-            if isinstance(exc, exceptions.AuthenticationFailed)
-            else "not_authenticated"
-        )
-        message = (
-            str(exc.detail)
-            if isinstance(exc, exceptions.AuthenticationFailed)
-            else _MESSAGES[exceptions.NotAuthenticated][1]
-        )
-        return error_response(
-            code,
-            message,
-            status.HTTP_401_UNAUTHORIZED,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
+        return _unauthenticated(exc, request)
     if isinstance(exc, exceptions.PermissionDenied):
-        _audit_denial("access.denied", request)
-
+        return _forbidden(exc, request)
     if isinstance(exc, exceptions.Throttled):
         wait = int(getattr(exc, "wait", None) or 1)
         return error_response(
@@ -122,11 +141,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": str(wait)},
         )
-
-    for exc_type, (code, message) in _MESSAGES.items():
+    for exc_type, http_status, code, message in _FIXED:
         if isinstance(exc, exc_type):
-            return error_response(code, message, exc.status_code)
-
+            return error_response(code, message, http_status)
     if isinstance(exc, exceptions.APIException):
         return error_response("request_failed", "The request failed.", exc.status_code)
 
@@ -143,6 +160,31 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     )
 
 
+def _unauthenticated(exc: exceptions.APIException, request: Any) -> Response:
+    _audit_denial("auth.denied", request)
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        code, message = "authentication_failed", str(exc.detail)
+    else:
+        code, message = "not_authenticated", NOT_AUTHENTICATED
+    return error_response(
+        code,
+        message,
+        status.HTTP_401_UNAUTHORIZED,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def _forbidden(exc: exceptions.APIException, request: Any) -> Response:
+    # DRF's session authentication reports a missing CSRF token this way.
+    if str(exc.detail).startswith("CSRF Failed"):
+        _audit_denial("auth.csrf_failed", request)
+        return error_response("csrf_failed", CSRF_FAILED, status.HTTP_403_FORBIDDEN)
+    _audit_denial("access.denied", request)
+    return error_response(
+        "permission_denied", PERMISSION_DENIED, status.HTTP_403_FORBIDDEN
+    )
+
+
 def _audit_denial(action: str, request: Any) -> None:
     user = getattr(request, "user", None)
     actor = user if user is not None and user.is_authenticated else None
@@ -156,3 +198,16 @@ def _audit_denial(action: str, request: Any) -> None:
         },
         durable=True,
     )
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> Any:
+    """Django's 404 handler: the API's error shape under /api/, else the
+    default page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("not_found", "Nothing exists at this address for you."),
+            status=404,
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception or Http404())

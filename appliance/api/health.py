@@ -11,7 +11,8 @@ from celery import current_app
 from django.db import connection
 
 from appliance.audit import health as audit_health
-from appliance.inference.registry import all_engines
+from appliance.inference.registry import engines_in_use
+from appliance.jobs.models import Workload
 
 TIMEOUT = 2.0
 
@@ -56,7 +57,7 @@ def check(*, deep: bool) -> dict[str, Any]:
         checks["audit"] = _audit()
     if deep:
         checks["broker"] = _broker()
-        for name, engine in all_engines().items():
+        for name, engine in engines_in_use(list(Workload.values)).items():
             checks[f"engine:{name}"] = _engine(engine.url, engine.api_key)
     healthy = all(value == "ok" for value in checks.values())
     return {"status": "ok" if healthy else "unavailable", "checks": checks}

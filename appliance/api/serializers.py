@@ -18,7 +18,7 @@ def _rulebook_ids() -> list[str]:
     )
 
 
-class ComplianceCheckRequest(serializers.Serializer[Any]):
+class ComplianceCheck(serializers.Serializer[Any]):
     """Send either ``text`` (JSON or form field) or ``file`` (multipart)."""
 
     text = serializers.CharField(
@@ -32,7 +32,15 @@ class ComplianceCheckRequest(serializers.Serializer[Any]):
         help_text="A PDF, DOCX, HTML or plain-text file to check.",
     )
     rulebook = serializers.ChoiceField(
-        choices=_rulebook_ids(), default=DEFAULT_RULEBOOK, required=False
+        choices=_rulebook_ids(),
+        default=DEFAULT_RULEBOOK,
+        required=False,
+        # DRF's default message repeats the submitted value.
+        error_messages={
+            "invalid_choice": "Unknown rulebook. Choose one of: "
+            + ", ".join(_rulebook_ids())
+            + "."
+        },
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -71,6 +79,10 @@ REASON_MESSAGES = {
     Reason.PAYLOAD_BLOCKED: (
         "The model request still contained an identifier after redaction, so it "
         "was not sent."
+    ),
+    Reason.TIMED_OUT: (
+        "The job ran past the task time limit (APPLIANCE_TASK_TIME_LIMIT). Retry "
+        "it, or split the input."
     ),
     Reason.INTERNAL_ERROR: "The appliance failed while processing the job.",
 }
@@ -112,3 +124,25 @@ class JobSerializer(serializers.ModelSerializer[Job]):
         results: dict[str, Any] = self.context.get("results", {})
         value: dict[str, Any] | None = results.get(str(job.id))
         return value
+
+
+class ErrorDetailSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(help_text="Stable machine-readable code.")
+    message = serializers.CharField(help_text="What went wrong and what to do.")
+    request_id = serializers.CharField(help_text="Identifies the request in logs.")
+    # DRF's metaclass collects declared fields before the class is built, so
+    # this one may be named like Serializer.fields.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        required=False, help_text="Per-field problems, for invalid_request."
+    )
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The one error shape of the API."""
+
+    error = ErrorDetailSerializer()
+
+
+ERROR_RESPONSES = {
+    status_code: ErrorSerializer for status_code in (400, 401, 403, 404, 413)
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from typing import Any
@@ -10,27 +11,35 @@ from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from appliance.accounts.models import User
+from appliance.accounts.models import ApiKey, User
 from appliance.api import health
 from appliance.api.errors import error_response
 from appliance.api.permissions import CanSubmitJobs
-from appliance.api.serializers import ComplianceCheckRequest, JobSerializer
+from appliance.api.serializers import (
+    ERROR_RESPONSES,
+    ComplianceCheck,
+    ErrorSerializer,
+    JobSerializer,
+)
 from appliance.audit.models import Outcome
 from appliance.audit.services import record
 from appliance.compliance.services import result_for
-from appliance.documents.extraction import extract
+from appliance.documents.extraction import DocumentError, extract
 from appliance.jobs import services as jobs
 from appliance.jobs.models import Job, Workload
 
 MAX_WAIT_SECONDS = 60
 POLL_SECONDS = 0.25
+# Requests per process that may wait for a verdict at the same time.
+MAX_WAITERS = 4
+_waiters = threading.BoundedSemaphore(MAX_WAITERS)
 
 
 def _render(job: Job, user: User) -> dict[str, Any]:
@@ -40,19 +49,48 @@ def _render(job: Job, user: User) -> dict[str, Any]:
 
 
 def _wait_seconds(request: Request) -> float:
+    raw = request.query_params.get("wait", "0")
     try:
-        wait = float(request.query_params.get("wait", "0"))
+        wait = float(raw)
     except ValueError:
-        return 0.0
-    return max(0.0, min(wait, MAX_WAIT_SECONDS))
+        wait = -1.0
+    if not 0 <= wait <= MAX_WAIT_SECONDS:  # also rejects NaN
+        raise ValidationError(
+            {"wait": [f"A number of seconds from 0 to {MAX_WAIT_SECONDS}."]}
+        )
+    return wait
 
 
 def _wait_for(job: Job, seconds: float) -> Job:
-    deadline = time.monotonic() + seconds
-    while not job.is_final and time.monotonic() < deadline:
-        time.sleep(POLL_SECONDS)
-        job.refresh_from_db()
+    """Poll until the job is final or ``seconds`` pass. Each waiting request
+    holds a server thread, so only MAX_WAITERS requests per process wait at
+    once; the others get their 202 at once."""
+    if not _waiters.acquire(blocking=False):
+        return job
+    try:
+        deadline = time.monotonic() + seconds
+        while not job.is_final and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            job.refresh_from_db()
+    finally:
+        _waiters.release()
     return job
+
+
+def _submitted_text(data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The text to check and where it came from (sealed with it)."""
+    upload = data.get("file")
+    if upload is None:
+        return data["text"], {}
+    extracted = extract(upload.read())
+    text = extracted.full_text()
+    if len(text) > settings.MAX_INPUT_CHARS:
+        raise DocumentError(
+            f"The file holds {len(text)} characters of text, more than the "
+            f"{settings.MAX_INPUT_CHARS} one check accepts. Split the document.",
+            reason="input_too_large",
+        )
+    return text, {"filename": upload.name, "content_type": extracted.content_type}
 
 
 class ComplianceCheckCreate(APIView):
@@ -60,8 +98,8 @@ class ComplianceCheckCreate(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
-        request=ComplianceCheckRequest,
-        responses={200: JobSerializer, 202: JobSerializer},
+        request=ComplianceCheck,
+        responses={200: JobSerializer, 202: JobSerializer, **ERROR_RESPONSES},
         parameters=[
             OpenApiParameter(
                 "wait",
@@ -73,24 +111,11 @@ class ComplianceCheckCreate(APIView):
         summary="Submit a text or file for a compliance check",
     )
     def post(self, request: Request) -> Response:
-        serializer = ComplianceCheckRequest(data=request.data)
+        wait = _wait_seconds(request)
+        serializer = ComplianceCheck(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        source: dict[str, Any] = {}
-        if data.get("file") is not None:
-            upload = data["file"]
-            extracted = extract(upload.read())
-            text = extracted.text
-            source = {"filename": upload.name, "content_type": extracted.content_type}
-            if len(text) > settings.MAX_INPUT_CHARS:
-                return error_response(
-                    "input_too_large",
-                    "The file's text is longer than this appliance accepts for one "
-                    "check. Split the document.",
-                    status.HTTP_400_BAD_REQUEST,
-                )
-        else:
-            text = data["text"]
+        text, source = _submitted_text(data)
         user = request_user(request)
         job = jobs.submit(
             user,
@@ -98,8 +123,8 @@ class ComplianceCheckCreate(APIView):
             text=text,
             source=source,
             options={"rulebook": data["rulebook"]},
+            api_key=request_key(request),
         )
-        wait = _wait_seconds(request)
         if wait:
             job = _wait_for(job, wait)
         code = status.HTTP_200_OK if job.is_final else status.HTTP_202_ACCEPTED
@@ -111,17 +136,22 @@ class ComplianceCheckCreate(APIView):
 
 
 def request_user(request: Request) -> User:
-    """The signed-in user; views that call this require IsAuthenticated."""
+    """Return the signed-in user; views that call this require IsAuthenticated."""
     user = request.user
     assert isinstance(user, User)
     return user
 
 
+def request_key(request: Request) -> ApiKey | None:
+    """The API key the request authenticated with, if any."""
+    return request.auth if isinstance(request.auth, ApiKey) else None
+
+
 def visible_job(request: Request, job_id: uuid.UUID) -> Job:
-    """The job if ``request.user`` may read it; 404 (never 403) otherwise, so
-    that nobody learns which job ids exist. A refusal is audited."""
+    """Return the job if ``request.user`` may read it, else raise NotFound
+    (never a 403), so that job ids reveal nothing. A refusal is audited."""
     user = request_user(request)
-    job = Job.objects.visible_to(user).filter(id=job_id).first()
+    job = Job.objects.visible_to(user, request_key(request)).filter(id=job_id).first()
     if job is not None:
         return job
     if Job.objects.filter(id=job_id).exists():
@@ -141,13 +171,18 @@ class JobList(generics.ListAPIView[Job]):
     permission_classes = [IsAuthenticated]
 
     def get_queryset(self) -> QuerySet[Job]:
-        return Job.objects.filter(owner=request_user(self.request))
+        user = request_user(self.request)
+        key = request_key(self.request)
+        return Job.objects.visible_to(user, key).filter(owner=user)
 
 
 class JobDetail(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=JobSerializer, summary="A job's state and result")
+    @extend_schema(
+        responses={200: JobSerializer, **ERROR_RESPONSES},
+        summary="A job's state and result",
+    )
     def get(self, request: Request, job_id: uuid.UUID) -> Response:
         job = visible_job(request, job_id)
         return Response(_render(job, request_user(request)))
@@ -156,7 +191,11 @@ class JobDetail(APIView):
 class JobRetry(APIView):
     permission_classes = [IsAuthenticated, CanSubmitJobs]
 
-    @extend_schema(request=None, responses=JobSerializer, summary="Retry a failed job")
+    @extend_schema(
+        request=None,
+        responses={202: JobSerializer, 409: ErrorSerializer, **ERROR_RESPONSES},
+        summary="Retry a failed job",
+    )
     def post(self, request: Request, job_id: uuid.UUID) -> Response:
         job = visible_job(request, job_id)
         user = request_user(request)
@@ -172,6 +211,28 @@ class JobRetry(APIView):
                 status.HTTP_409_CONFLICT,
             )
         return Response(_render(job, user), status=status.HTTP_202_ACCEPTED)
+
+
+class Index(APIView):
+    """Where things are, for a person or a script that opens the root URL."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "name": "Private AI appliance",
+                "links": {
+                    "compliance_checks": "/api/v1/compliance-checks",
+                    "jobs": "/api/v1/jobs",
+                    "openapi_schema": "/api/schema",
+                    "admin": "/admin/",
+                    "health": "/healthz?deep=1",
+                },
+            }
+        )
 
 
 class Health(APIView):

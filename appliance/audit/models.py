@@ -4,7 +4,7 @@
 in the action's own transaction, with no global lock. The sequencer copies
 each committed row into ``LogEntry`` under a gap-free sequence number, which
 is also its leaf index in the Merkle tree. The database rejects UPDATE,
-DELETE and TRUNCATE on both tables (triggers in migration 0003), and the
+DELETE and TRUNCATE on both tables (triggers in migration 0005), and the
 restricted role ``appliance_audit_writer`` holds only SELECT and INSERT.
 
 Clear columns hold what auditors search by: time, actor id, action, object

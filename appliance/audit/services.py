@@ -157,6 +157,30 @@ def _seal(event: AuditEvent, sensitive: dict[str, Any]) -> None:
     event.ciphertext = sealed.ciphertext
 
 
+def read_fields(event: AuditEvent) -> dict[str, Any]:
+    """Decrypt a pending event's sensitive fields: ``actor`` (the name),
+    ``client_ip`` and ``details``. Not recorded in the log: people read
+    entries through the console's reveal, which is."""
+    aad = encode_aad(
+        log_id=datakeys.log_id(),
+        event_id=event.event_id.bytes,
+        occurred_us=to_micros(event.occurred_at),
+        actor_id=event.actor_id,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        outcome=event.outcome,
+        request_id=event.request_id,
+        key_scope=event.key_scope,
+        key_version=event.key_version,
+    )
+    plaintext = datakeys.decrypt(
+        event.key_scope, event.key_version, bytes(event.ciphertext), aad
+    )
+    fields: dict[str, Any] = json.loads(plaintext)
+    return fields
+
+
 def _text(value: Any) -> str:
     """A clear field as given, cut to the column's size. PostgreSQL text
     cannot hold NUL, so NUL becomes U+FFFD; everything else is kept, and the

@@ -1,6 +1,7 @@
 """Audit events for what Django itself does: sign-ins and their failures,
-sign-outs, changes to users' permissions and roles, and changes made in the
-admin site (configuration). Connected in ``AuditConfig.ready``.
+sign-outs, and changes to users' permissions and roles, however they are
+made. Connected in ``AuditConfig.ready``. (The admin console records its own
+changes, with the fields changed.)
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import (
@@ -18,7 +18,7 @@ from django.contrib.auth.signals import (
     user_logged_out,
     user_login_failed,
 )
-from django.db.models.signals import m2m_changed, post_save
+from django.db.models.signals import m2m_changed
 
 from appliance.audit.models import Outcome
 
@@ -131,23 +131,6 @@ def on_group_permissions(
     )
 
 
-def on_admin_change(
-    sender: Any, instance: AdminLogEntry, created: bool, **kwargs: Any
-) -> None:
-    if not created:
-        return
-    flags = {1: "added", 2: "changed", 3: "deleted"}
-    content_type = instance.content_type
-    _record(
-        f"config.{flags.get(instance.action_flag, 'changed')}",
-        actor=instance.user,
-        object_type=f"{content_type.app_label}.{content_type.model}"[:64]
-        if content_type
-        else "",
-        object_id=instance.object_id or "",
-    )
-
-
 def _permission_names(ids: list[int]) -> str:
     from django.contrib.auth.models import Permission
 
@@ -183,4 +166,3 @@ def connect() -> None:
         sender=Group.permissions.through,
         dispatch_uid="audit.group_permissions",
     )
-    post_save.connect(on_admin_change, sender=AdminLogEntry, dispatch_uid="audit.admin")

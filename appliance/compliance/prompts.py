@@ -14,16 +14,19 @@ from typing import Any
 
 from appliance.compliance.rulebook import Rule, Rulebook
 from appliance.inference.client import ChatRequest, ChatResult
+from appliance.privacy.tokens import example_placeholder
 
 # Characters of redacted text per model call. SmolLM2-135M runs with a
 # 4,096-token context; 3,000 characters (about 750 tokens) leave room for the
 # rules and the answer.
 CHUNK_CHARS = 3000
 
+# The example token is in the reserved placeholder form, which the vault
+# never issues, so it cannot be mistaken for a person in the text.
 SYSTEM_PROMPT = (
     "You review financial marketing text for compliance. For each rule, answer "
     "true if the text breaks it and false if it does not. Tokens such as "
-    "<PERSON_1> stand for redacted personal data."
+    f"{example_placeholder('PERSON', 1)} stand for redacted personal data."
 )
 
 

@@ -223,13 +223,14 @@ def _finding(
 
 
 def result_for(job: Job, requester: Actor) -> dict[str, Any] | None:
-    """The job's verdict for its owner, with pseudonyms put back; None for
-    anyone else or while there is no result."""
-    if job.owner_id != requester.pk:
+    """Return the job's verdict to its owner or to the reviewer it is routed
+    to, and None to anyone else or while there is no result. Pseudonyms are
+    put back for the owner only."""
+    if requester.pk not in (job.owner_id, job.reviewer_id):
         return None
     result = payloads.read_result(job)
-    if result is None:
-        return None
+    if result is None or requester.pk != job.owner_id:
+        return result
     findings = result.get("findings", [])
     texts = [finding["explanation"] for finding in findings]
     if any(TOKEN_PATTERN.search(text) for text in texts):

@@ -1,180 +1,135 @@
 """Text extraction from uploaded files, by detected content, not file name.
 
-Supported: PDF (pypdf), DOCX (python-docx), HTML (the standard library's
-parser) and plain text in UTF-8, UTF-16 (with a byte-order mark) or whatever
-``charset-normalizer`` detects. Every failure raises DocumentError with a
-reason code and a message that names the file's problem, never its content.
+Supported: PDF (pypdf), DOCX (python-docx), XLSX (openpyxl), e-mail messages
+with their attachments (the standard library), HTML, CSV and plain text in
+any common encoding. All of these libraries are under permissive licences.
+Every failure raises DocumentError with a reason code from ``errors`` and a
+message that names the file's problem, never its content.
+
+A PDF without a text layer (a scan) fails with ``needs_ocr``.
+NOTE: OCR itself is not wired in; Tesseract is not installed on the machines
+this runs on, so such files are reported, not read.
 """
 
 from __future__ import annotations
 
-import io
-import zipfile
-from dataclasses import dataclass
-from html.parser import HTMLParser
+from dataclasses import dataclass, field
 
-import charset_normalizer
+from appliance.documents import detection
+from appliance.documents.errors import (
+    EMPTY_FILE,
+    FILE_TOO_LARGE,
+    NEEDS_OCR,
+    UNSUPPORTED_TYPE,
+    DocumentError,
+)
+from appliance.documents.formats.eml import read_eml
+from appliance.documents.formats.html import html_to_text
+from appliance.documents.formats.office import read_docx, read_xlsx
+from appliance.documents.formats.pdf import read_pdf
+from appliance.documents.formats.text import csv_dialect, decode, table_text
+from appliance.documents.limits import DEFAULT_LIMITS, Limits
 
-from appliance.errors import PermanentError
+CSV = "text/csv"
 
-# Uncompressed size a DOCX may expand to; a larger one is treated as a zip bomb.
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_PDF_PAGES = 2000
+__all__ = ["Attachment", "DocumentError", "Extracted", "Limits", "extract"]
 
 
-class DocumentError(PermanentError):
-    reason = "invalid_input"
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to an e-mail: its text, or why it could not be read."""
+
+    filename: str
+    document: Extracted | None
+    error: DocumentError | None = None
 
 
 @dataclass(frozen=True)
 class Extracted:
     text: str
     content_type: str
+    pages: int | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+
+    def full_text(self) -> str:
+        """The text with every readable attachment's text appended."""
+        parts = [self.text]
+        for attachment in self.attachments:
+            if attachment.document is not None:
+                parts.append(f"\n\n[Attachment: {attachment.filename}]\n")
+                parts.append(attachment.document.full_text())
+        return "".join(parts)
 
 
-def detect(data: bytes) -> str:
-    head = data[:1024].lstrip()
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.startswith(b"PK\x03\x04"):
+def extract(
+    data: bytes, limits: Limits = DEFAULT_LIMITS, *, depth: int = 0
+) -> Extracted:
+    if not data.strip():
+        raise DocumentError("The file is empty.", reason=EMPTY_FILE)
+    if len(data) > limits.max_bytes:
+        raise DocumentError(
+            f"The file is larger than {limits.max_bytes // (1024 * 1024)} MB.",
+            reason=FILE_TOO_LARGE,
+        )
+    content_type = detection.detect(data)
+    extracted = _read(data, content_type, limits, depth)
+    if len(extracted.text) > limits.max_chars:
+        raise DocumentError(
+            f"The file holds more than {limits.max_chars} characters of text. "
+            "Split it.",
+            reason=FILE_TOO_LARGE,
+        )
+    if not extracted.text.strip() and not extracted.attachments:
+        raise DocumentError("The file contains no text.", reason=EMPTY_FILE)
+    return extracted
+
+
+def _read(data: bytes, content_type: str, limits: Limits, depth: int) -> Extracted:
+    if content_type == detection.PDF:
+        pdf = read_pdf(data, limits)
+        if not pdf.text.strip() and pdf.pages:
+            raise DocumentError(
+                "The PDF has no text layer (a scan, or text drawn as images); "
+                "it needs OCR before it can be read.",
+                reason=NEEDS_OCR,
+            )
+        return Extracted(pdf.text, content_type, pages=pdf.pages)
+    if content_type == detection.DOCX:
+        return Extracted(read_docx(data, limits), content_type)
+    if content_type == detection.XLSX:
+        return Extracted(read_xlsx(data, limits), content_type)
+    if content_type == detection.EML:
+        return _read_mail(data, limits, depth)
+    if content_type in (detection.ZIP, detection.OLE2):
+        raise DocumentError(
+            "This file type is not supported (a zip archive or a legacy Office "
+            "file). Send PDF, DOCX, XLSX, EML, HTML, CSV or text; save .doc and "
+            ".xls files as DOCX and XLSX.",
+            reason=UNSUPPORTED_TYPE,
+        )
+    text = decode(data)
+    if content_type == detection.HTML:
+        return Extracted(html_to_text(text), content_type)
+    dialect = csv_dialect(text)
+    if dialect is not None:
+        return Extracted(table_text(text, dialect), CSV)
+    return Extracted(text, detection.TEXT)
+
+
+def _read_mail(data: bytes, limits: Limits, depth: int) -> Extracted:
+    mail = read_eml(data)
+    attachments = []
+    for raw in mail.attachments:
+        if depth >= limits.max_attachment_depth:
+            error = DocumentError(
+                "Attachments are nested too deeply.", reason=UNSUPPORTED_TYPE
+            )
+            attachments.append(Attachment(raw.filename, None, error))
+            continue
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                if "word/document.xml" in archive.namelist():
-                    return (
-                        "application/vnd.openxmlformats-officedocument."
-                        "wordprocessingml.document"
-                    )
-        except zipfile.BadZipFile:
-            pass
-        return "application/zip"
-    lowered = head.lower()
-    if lowered.startswith((b"<!doctype html", b"<html")):
-        return "text/html"
-    return "text/plain"
-
-
-def extract(data: bytes) -> Extracted:
-    if not data:
-        raise DocumentError("The file is empty.")
-    content_type = detect(data)
-    if content_type == "application/pdf":
-        text = _pdf(data)
-    elif content_type.endswith("wordprocessingml.document"):
-        text = _docx(data)
-    elif content_type == "text/html":
-        text = _html(_decode(data))
-    elif content_type == "text/plain":
-        text = _decode(data)
-    else:
-        raise DocumentError(
-            "This file type is not supported. Send PDF, DOCX, HTML or plain text."
-        )
-    if not text.strip():
-        raise DocumentError("The file contains no text.")
-    return Extracted(text=text, content_type=content_type)
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
-        raise DocumentError(
-            "The file is not text in a recognizable encoding. Save it as UTF-8."
-        )
-    return str(best)
-
-
-def _pdf(data: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise DocumentError(
-                "The PDF is encrypted. Send a copy without a password.",
-                reason="encrypted_file",
-            )
-        if len(reader.pages) > MAX_PDF_PAGES:
-            raise DocumentError(
-                f"The PDF has more than {MAX_PDF_PAGES} pages. Split it.",
-                reason="file_too_large",
-            )
-        return "\n\n".join(page.extract_text() or "" for page in reader.pages)
-    except DocumentError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError):
-        raise DocumentError(
-            "The PDF is corrupt or unreadable.", reason="corrupt_file"
-        ) from None
-
-
-def _docx(data: bytes) -> str:
-    import docx
-
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        expanded = sum(info.file_size for info in archive.infolist())
-    if expanded > MAX_UNCOMPRESSED_BYTES:
-        raise DocumentError(
-            "The DOCX expands to more than "
-            f"{MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB; it is rejected as a "
-            "possible zip bomb.",
-            reason="file_too_large",
-        )
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception:  # python-docx raises many types for broken packages
-        raise DocumentError(
-            "The DOCX is corrupt or unreadable.", reason="corrupt_file"
-        ) from None
-    return "\n".join(paragraph.text for paragraph in document.paragraphs)
-
-
-class _TextParser(HTMLParser):
-    SKIP = {"script", "style", "head", "noscript", "template"}
-    BLOCK = {
-        "p",
-        "div",
-        "br",
-        "li",
-        "tr",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "section",
-    }
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:
-            self.skipping += 1
-        elif tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP and self.skipping:
-            self.skipping -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
-def _html(markup: str) -> str:
-    parser = _TextParser()
-    parser.feed(markup)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
-    return "\n".join(line for line in lines if line)
+            document = extract(raw.data, limits, depth=depth + 1)
+        except DocumentError as exc:
+            attachments.append(Attachment(raw.filename, None, exc))
+        else:
+            attachments.append(Attachment(raw.filename, document))
+    return Extracted(mail.text, detection.EML, attachments=attachments)

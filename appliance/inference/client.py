@@ -110,7 +110,7 @@ def _relative_probability(item: TokenLogprob, alternatives: tuple[str, ...]) -> 
 
 
 def build_body(engine: Engine, request: ChatRequest) -> dict[str, Any]:
-    """The JSON body for ``engine``'s dialect of the chat completions API."""
+    """Build the JSON body in ``engine``'s dialect of the chat completions API."""
     body: dict[str, Any] = {
         "model": engine.model,
         "messages": request.messages,
@@ -148,9 +148,10 @@ def complete(
 ) -> ChatResult:
     """Send one chat completion and return the validated result.
 
-    ``preflight`` receives the exact bytes that will be sent and raises to stop
-    the call; it is required so that no caller can skip the privacy scan.
-    Raises EngineUnavailable, EngineRejected or ModelOutputInvalid.
+    ``preflight`` receives the exact bytes that will be sent, and raises to
+    stop the call. It is a required argument, so no caller can skip the
+    privacy scan. Raises EngineUnavailable, EngineRejected or
+    ModelOutputInvalid.
     """
     payload = serialize(build_body(engine, request))
     call = ModelCall(
@@ -188,6 +189,9 @@ def complete(
         raise
     call.prompt_tokens = result.prompt_tokens
     call.completion_tokens = result.completion_tokens
+    if result.logprobs:
+        total = sum(item.logprob for item in result.logprobs)
+        call.mean_logprob = round(total / len(result.logprobs), 4)
     _finish(call, ModelCall.Outcome.OK)
     return result
 
@@ -239,7 +243,7 @@ def _post(engine: Engine, payload: bytes, call: ModelCall) -> dict[str, Any]:
         if attempt < CALL_ATTEMPTS:
             time.sleep(0.5 * attempt)
     raise EngineUnavailable(
-        f"The inference engine {engine.name} is not answering ({last_error})."
+        f"The inference engine {engine.name} did not respond ({last_error})."
     )
 
 
@@ -250,7 +254,7 @@ def _parse(
         completion = ChatCompletion.model_validate(data)
     except pydantic.ValidationError:
         raise ModelOutputInvalid(
-            "The engine's answer is not a chat completion."
+            "The engine's response is not a chat completion."
         ) from None
     if not completion.choices:
         raise ModelOutputInvalid("The engine returned no choices.")

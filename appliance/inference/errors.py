@@ -4,10 +4,10 @@ from appliance.errors import PermanentError, TransientError
 
 
 class EngineUnavailable(TransientError):
-    """The engine did not answer, timed out or is overloaded."""
+    """The engine did not respond, timed out or is overloaded."""
 
     reason = "engine_unavailable"
-    message = "The inference engine is not answering. The job will retry."
+    message = "The inference engine did not respond. The job will retry."
 
 
 class EngineRejected(PermanentError):

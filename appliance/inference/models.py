@@ -27,6 +27,9 @@ class ModelCall(models.Model):
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     latency_ms = models.PositiveIntegerField(default=0)
+    # Mean log-probability of the generated tokens, when the engine reported
+    # log-probabilities; a rough signal of how sure the model was overall.
+    mean_logprob = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -51,7 +51,13 @@ def _engine(name: str, spec: dict[str, Any], defaults: dict[str, Any]) -> Engine
     api_key = merged.get("api_key")
     key_file = merged.get("api_key_file")
     if key_file:
-        api_key = Path(key_file).read_text().strip()
+        try:
+            api_key = Path(key_file).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"Engine {name!r}: api_key_file {key_file!r} cannot be read "
+                f"({exc.strerror}). Fix the path or the file's permissions."
+            ) from None
     return Engine(
         name=name,
         url=str(merged["url"]).rstrip("/"),
@@ -102,6 +108,18 @@ def engine_for(workload: str) -> Engine:
 
 def all_engines() -> dict[str, Engine]:
     return dict(_load()[0])
+
+
+def routed_workloads() -> list[str]:
+    """Workloads the engines file names, in file order."""
+    return list(_load()[1])
+
+
+def engines_in_use(workloads: list[str]) -> dict[str, Engine]:
+    """The engines that serve ``workloads``, by engine name."""
+    engines, routes = _load()
+    used = {routes.get(workload, (DEFAULT_ENGINE, None))[0] for workload in workloads}
+    return {name: engine for name, engine in engines.items() if name in used}
 
 
 def reset() -> None:

@@ -1,4 +1,4 @@
-"""Running a job exactly once to completion, whatever the broker does.
+"""Running a job to exactly one stored result, whatever the broker does.
 
 A task never trusts its message. It first claims the job with a guarded
 UPDATE that takes a lease (a fresh token and an expiry): a second message for
@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -69,7 +70,8 @@ class LeaseLost(Exception):
 
 @dataclass
 class Outcome:
-    """What the task shell does next: nothing, or retry after ``retry_in``."""
+    """The end of one delivery: the job's state, and ``retry_in`` seconds when
+    the task shell must schedule a retry."""
 
     job_id: str
     state: str
@@ -241,6 +243,10 @@ def execute(job_id: str, work: Callable[[Lease], dict[str, Any]]) -> Outcome:
     except PermanentError as exc:
         logger.warning("job failed: %s", exc.reason)
         fail(lease, exc.reason)
+        return Outcome(job_id=job_id, state=State.FAILED)
+    except SoftTimeLimitExceeded:
+        logger.warning("job ran past the task time limit; failing it")
+        fail(lease, Reason.TIMED_OUT)
         return Outcome(job_id=job_id, state=State.FAILED)
     except Exception as exc:
         # The exception's message may quote content, so only its type and the

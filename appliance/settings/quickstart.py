@@ -3,7 +3,7 @@ the Python packages.
 
 Whatever is not set in the environment is provided here: an embedded
 PostgreSQL under ``var/postgres``, generated keys under ``var/keys``, and the
-first local broker that answers. Each default taken is listed in
+first local broker that accepts a connection. Each default taken is listed in
 ``QUICKSTART_NOTICES`` and logged when Django starts, so nobody mistakes this
 mode for a production set-up.
 """
@@ -22,9 +22,12 @@ from appliance.settings.base import (
     AUDIT_SINK_DIR,
     BROKER_URL,
     DATA_KEY,
+    QUEUE_PREFIX,
     STATIC_ROOT,
     VAR_DIR,
     add_audit_database,
+    broker_transport_options,
+    task_routes,
 )
 from appliance.settings.env import env
 
@@ -77,6 +80,11 @@ if AUDIT_SINK_DIR is None:
         "the database (set APPLIANCE_AUDIT_SINK_DIR to another volume)"
     )
 
+if not env.is_set("QUEUE_PREFIX"):
+    # Two quick starts on one machine share its RabbitMQ; without a prefix of
+    # their own, one's worker would take and drop the other's messages.
+    QUEUE_PREFIX = embedded.queue_prefix(VAR_DIR)
+
 if BROKER_URL is None:
     BROKER_URL = embedded.choose_broker(_database_url)
     QUICKSTART_NOTICES.append(
@@ -85,6 +93,9 @@ if BROKER_URL is None:
     )
 
 CELERY_BROKER_URL = BROKER_URL
+CELERY_TASK_DEFAULT_QUEUE = f"{QUEUE_PREFIX}default"
+CELERY_TASK_ROUTES = task_routes(QUEUE_PREFIX)
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(BROKER_URL)
 
 # WhiteNoise warns on every request when the static directory is missing;
 # the launcher fills it with collectstatic.

@@ -1,5 +1,6 @@
 """Give the admin role the permission to grant and revoke revealing audit
-fields, which the audit app's migration 0004 adds."""
+fields, which the audit app's migration 0004 adds. Permissions of apps not
+migrated yet are left to the post-migrate role sync."""
 
 from typing import Any
 
@@ -14,7 +15,11 @@ def install_roles(apps: Any, schema_editor: Any) -> None:
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    ensure_roles(
+        apps.get_model("auth", "Group"),
+        apps.get_model("auth", "Permission"),
+        skip_missing=True,
+    )
 
 
 class Migration(migrations.Migration):

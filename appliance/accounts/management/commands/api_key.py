@@ -19,6 +19,8 @@ from appliance.accounts.models import ApiKey, User
 from appliance.accounts.services import issue_api_key, revoke_api_key
 from appliance.audit.services import record
 
+NAME_LENGTH = ApiKey._meta.get_field("name").max_length or 120
+
 
 class Command(BaseCommand):
     help = "Issue, list and revoke API keys."
@@ -28,7 +30,9 @@ class Command(BaseCommand):
         issue = actions.add_parser("issue", help="Issue a key; it is printed once.")
         issue.add_argument("username")
         issue.add_argument("--name", required=True, help="What the key is for.")
-        issue.add_argument("--days", type=int, help="Expire after this many days.")
+        issue.add_argument(
+            "--days", type=int, help="Expire after this many days (1 or more)."
+        )
         listing = actions.add_parser("list", help="List keys (never their secrets).")
         listing.add_argument("username", nargs="?")
         revoke = actions.add_parser("revoke", help="Revoke a key by its prefix.")
@@ -41,10 +45,15 @@ class Command(BaseCommand):
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(f"No account named {options['username']!r}.")
+        name = options["name"].strip()
+        if not name or len(name) > NAME_LENGTH:
+            raise CommandError(f"--name must be 1 to {NAME_LENGTH} characters.")
+        if options["days"] is not None and options["days"] < 1:
+            raise CommandError("--days must be 1 or more; leave it out for no expiry.")
         expires = None
         if options["days"]:
             expires = timezone.now() + timedelta(days=options["days"])
-        issued = issue_api_key(user, options["name"], expires_at=expires)
+        issued = issue_api_key(user, name, expires_at=expires)
         record(
             "api_key.issued",
             object_type="api_key",

@@ -20,7 +20,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from appliance.accounts.models import User
 from appliance.compliance.rulebook import DEFAULT_RULEBOOK
 from appliance.compliance.services import process_job, result_for
+from appliance.documents.errors import FILE_TOO_LARGE
 from appliance.documents.extraction import DocumentError, extract
+from appliance.documents.limits import DEFAULT_LIMITS
 from appliance.jobs import execution
 from appliance.jobs import services as jobs
 from appliance.jobs.models import Job, Workload
@@ -71,7 +73,7 @@ class Command(BaseCommand):
     def check_file(self, path: Path, user: User, rulebook: str) -> dict[str, Any]:
         report: dict[str, Any] = {"path": str(path)}
         try:
-            extracted = extract(path.read_bytes())
+            extracted = extract(read_bounded(path, DEFAULT_LIMITS.max_bytes))
         except OSError as exc:
             report["error"] = {
                 "code": "unreadable",
@@ -85,7 +87,7 @@ class Command(BaseCommand):
         job = jobs.submit(
             user,
             Workload.COMPLIANCE_CHECK,
-            text=extracted.text,
+            text=extracted.full_text(),
             source={"filename": path.name, "content_type": extracted.content_type},
             options={"rulebook": rulebook},
             enqueue=False,
@@ -122,3 +124,16 @@ class Command(BaseCommand):
                 f"  {finding['status']:<12} {finding['rule_id']} {finding['title']}"
                 f" [{finding['start']}:{finding['end']}]"
             )
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """Read at most ``limit`` bytes, so that a huge file or an endless one
+    (a device, a pipe) fails fast instead of filling memory."""
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise DocumentError(
+            f"The file is larger than {limit // (1024 * 1024)} MB.",
+            reason=FILE_TOO_LARGE,
+        )
+    return data

@@ -1,0 +1,374 @@
+"""Names of people: spaCy's PERSON entities, cleaned, plus names that the
+small statistical model misses but the text marks plainly.
+
+Sources, each a separate score:
+- spaCy PERSON spans, without titles, possessives and heading words;
+- a title before a capitalized word ("Dr. Okafor");
+- a form label or a salutation before it ("Employee: ...", "Dear ...");
+- a census given name followed by a capitalized word ("Maria Lopez"),
+  also in capitals ("MARIA LOPEZ") when both parts are census names.
+
+``spread`` then finds every other mention of a name, or of a distinctive
+part of it, anywhere in the document, so "Lopez" later in a letter is
+redacted as well as "Maria Lopez" at its top.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+
+import regex
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from appliance.privacy.recognizers import wordlists
+from appliance.privacy.recognizers.base import Settings, find_all, result
+from appliance.privacy.registry import RecognizerSpec
+
+_PREFIX = r"(?:Mc|Mac|O'|D'|Di|De|Da|Le|La|Van|Von|Al-|El-)?"
+_PART = _PREFIX + r"\p{Lu}\p{Ll}{1,25}(?:[-']\p{Lu}\p{Ll}{1,25})?"
+_CAPS_PART = r"\p{Lu}{2,25}(?:[-']\p{Lu}{2,25})?"
+# Lower-case particles inside names: "Ludwig van Beethoven", "Omar bin Rashid".
+_PARTICLE = (
+    r"(?:[ \t]{1,2}(?:van der|van den|van de|van|von der|von|de la|de los|del|"
+    r"della|de|da|di|du|dos|das|bin|bint|ibn|al|el|le|la|ter|ten|y))"
+)
+_TITLE = regex.compile(
+    r"(?<![\w])(?i:" + "|".join(wordlists.TITLES) + r")\.?[ \t]{1,3}"
+    r"(?P<name>(?:[A-Z]\.[ \t]?)?"
+    + _PART
+    + r"(?:"
+    + _PARTICLE
+    + r"?[ \t]{1,3}"
+    + _PART
+    + r"){0,2})"
+)
+_LABEL = regex.compile(
+    r"(?<![\w])(?i:name|full name|legal name|employee name|employee|manager|"
+    r"supervisor|requested by|approved by|submitted by|reported by|"
+    r"prepared by|attn|attention|from|to|cc|signed|candidate|applicant|"
+    r"beneficiary|account holder|cardholder|card holder|payee|contact|"
+    r"emergency contact|spouse|dependent|dependant|claimant|patient|"
+    r"borrower|co-borrower|guarantor|client|customer|owner|witness)"
+    r"[ \t]{0,2}[:][ \t]{0,3}(?P<name>"
+    + _PART
+    + r"(?:[ \t]{1,3}(?:[A-Z]\.|"
+    + _PART
+    + r")){0,3}|"
+    + _CAPS_PART
+    + r"(?:[ \t]{1,3}"
+    + _CAPS_PART
+    + r"){1,3}|"
+    + _PART
+    + r",[ \t]{1,2}"
+    + _PART
+    + r")"
+)
+# A verb or preposition that puts a lone given name in a person's place:
+# "Meet Anna", "ask Priya", "cc Tom".
+_CUE_NAME = regex.compile(
+    r"(?<![\w])(?i:meet|ask|tell|call|email|e-mail|contact|ping|remind|told|"
+    r"asked|met|thank|inform|notify|invite|called|emailed|texted|cc|with)"
+    r"[ \t]{1,2}(?P<name>" + _PART + r")(?![\w'])"
+)
+# Words that join the names of a list: "Maria, Tom and Priya".
+_LIST_NEXT = regex.compile(
+    r"(?:,[ \t]{0,2}(?:and[ \t]{1,2}|&[ \t]{0,2})?|[ \t]{1,2}(?:and|&|or)[ \t]{1,2})"
+    r"(?P<name>" + _PART + r")(?![\w'])"
+)
+_LIST_PREVIOUS = regex.compile(
+    r"(?<![\w'])(?P<name>"
+    + _PART
+    + r")(?:,[ \t]{0,2}|[ \t]{1,2}(?:and|&|or)[ \t]{1,2})$"
+)
+# Roles just before a name: "branch manager, Imogen Clarke".
+_ROLE_BEFORE = regex.compile(
+    r"(?i:manager|director|officer|employee|colleague|contact|client|customer|"
+    r"candidate|applicant|supervisor|assistant|analyst|engineer|advisor|"
+    r"adviser|specialist|representative|agent|owner|member|partner|lead|"
+    r"head|chair|president)\.?,?[ \t]{1,3}$"
+)
+_GREETING = regex.compile(
+    r"(?<![\w])(?:Dear|Hi|Hello|Hey|Thanks|Thank you|Regards|Sincerely|Best|"
+    r"Cheers|Congratulations|Congrats|Welcome|Good morning|Good afternoon)"
+    r"[,!]?[ \t]{0,2}\n?[ \t]{0,2}(?P<name>"
+    + _PART
+    + r"(?:[ \t]{1,3}"
+    + _PART
+    + r"){0,2})"
+)
+_PAIR = regex.compile(
+    r"(?<![\w'-])(?P<first>\p{Lu}\p{Ll}{1,20})"
+    r"(?:[ \t]{1,3}(?:\p{Lu}\.?|\p{Lu}\p{Ll}{1,20}))?" + _PARTICLE + r"?"
+    r"[ \t\n]{1,3}(?P<last>" + _PART + r")(?![\w'])"
+)
+_CAPS_PAIR = regex.compile(
+    r"(?<![\w'-])(?P<first>\p{Lu}{2,20})(?:[ \t]{1,3}\p{Lu}\.?)?[ \t]{1,3}"
+    r"(?P<last>" + _CAPS_PART + r")(?![\w'])"
+)
+_LOWER_WORD = regex.compile(r"(?<![\w'-])\p{Ll}{4,20}(?![\w'-])")
+_LOWER_PAIR = regex.compile(
+    r"(?P<first>\p{Ll}{4,20})[ \t]{1,3}(?P<last>\p{Ll}{4,25})(?![\w'-])"
+)
+_WORD = regex.compile(r"[\w'.-]+")
+_BAD_CHARACTER = regex.compile(r"[^\p{L}\s.'-]")
+# Last words of company names, which spaCy's small model often tags PERSON.
+_COMPANY = regex.compile(
+    r"(?i:bank|bancorp|kantonalbank|corp|corporation|inc|llc|llp|ltd|plc|gmbh|ag|"
+    r"sa|group|capital|partners|holdings|trust|financial|securities|insurance|"
+    r"fund|associates|consulting|solutions|systems|technologies|labs)\.?$"
+)
+# A lone word after these is a place or a company more often than a person.
+_PLACE_BEFORE = regex.compile(r"(?i:\b(?:at|for|with|of|in)\s{1,3})$")
+_POSSESSIVE = regex.compile(r"['\u2019]s?$")
+
+
+def fold(word: str) -> str:
+    """``word`` in lower case without accents, for census lookups:
+    "Nguyễn" is looked up as "nguyen"."""
+    decomposed = unicodedata.normalize("NFKD", word.strip(".,'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+class PersonRecognizer(EntityRecognizer):
+    def __init__(
+        self, spec: RecognizerSpec, settings: Settings, allow: frozenset[str]
+    ) -> None:
+        super().__init__(supported_entities=[spec.entity], name=spec.name)
+        self.spec = spec
+        self.settings = settings
+        self.allow = {term.lower() for term in allow}
+        self.given_names = wordlists.given_names()
+        self.surnames = wordlists.surnames()
+        # Census given names that can start a name written in lower case.
+        self.lower_given = {
+            name
+            for name in wordlists.census_given_names()
+            if len(name) >= 4
+            and name not in wordlists.COMMON_WORD_NAMES
+            and name not in wordlists.NOT_NAME_WORDS
+            and name not in wordlists.STOP_WORDS
+        }
+
+    def load(self) -> None:
+        return
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+    ) -> list[RecognizerResult]:
+        found = []
+        if nlp_artifacts is not None:
+            for entity in nlp_artifacts.entities:
+                if entity.label_ in ("PERSON", "PER") and not self._is_place(
+                    text, entity.start_char, entity.end_char
+                ):
+                    found += self._span(text, entity.start_char, entity.end_char, 0.85)
+        timeout = self.settings.timeout
+        for pattern, score in ((_TITLE, 0.9), (_LABEL, 0.85), (_GREETING, 0.8)):
+            for match in find_all(pattern, text, timeout):
+                found += self._span(text, *match.span("name"), score)
+        # Overlapped, so that "Call Rosa Martinez" is also tried from "Rosa".
+        for match in find_all(_PAIR, text, timeout, overlapped=True):
+            found += self._pair(text, match, caps=False)
+        for match in find_all(_CAPS_PAIR, text, timeout, overlapped=True):
+            found += self._pair(text, match, caps=True)
+        for match in find_all(_CUE_NAME, text, timeout):
+            if self._is_given_name(match.group("name")):
+                found += self._span(text, *match.span("name"), 0.7)
+        for match in find_all(_LOWER_WORD, text, timeout):
+            if match.group() in self.lower_given:
+                following = _LOWER_PAIR.match(text, match.start(), timeout=timeout)
+                found += self._lower_pair(following) if following else []
+        return found
+
+    def _is_place(self, text: str, start: int, end: int) -> bool:
+        """A single word that is no census name and either follows "at",
+        "for", "in" ("worked at Contoso") or appears in lower case elsewhere
+        in the text (a heading's "Weather" where the text contains "weather")."""
+        value = text[start:end].strip().lower()
+        if " " in value or value in self.given_names or value in self.surnames:
+            return False
+        if _PLACE_BEFORE.search(text[max(0, start - 8) : start]):
+            return True
+        lowered = regex.compile(r"(?<![\w])" + regex.escape(value) + r"(?![\w])")
+        return bool(lowered.search(text))
+
+    def _pair(
+        self, text: str, match: regex.Match[str], *, caps: bool
+    ) -> list[RecognizerResult]:
+        first = fold(match.group("first"))
+        last = fold(match.group("last"))
+        if first in wordlists.NOT_NAME_WORDS or first in wordlists.STOP_WORDS:
+            return []
+        if first not in self.given_names:
+            return self._unknown_first(text, match, last)
+        if caps and (
+            first in wordlists.COMMON_WORD_NAMES or last in wordlists.NOT_NAME_WORDS
+        ):
+            return []
+        score = 0.8 if last in self.surnames else 0.6
+        return self._span(text, match.start(), match.end(), score)
+
+    def _unknown_first(
+        self, text: str, match: regex.Match[str], last: str
+    ) -> list[RecognizerResult]:
+        """Judge a capitalized pair whose first word is no census given name.
+
+        It is a name when a surname is followed by a given name ("Nguyen Van
+        Minh"). It is also one when it ends in a surname and is the whole
+        text (a form field) or follows a role ("manager, Imogen Clarke")."""
+        first = fold(match.group("first"))
+        if last in wordlists.NOT_NAME_WORDS or last in wordlists.COMMON_WORD_NAMES:
+            return []
+        start, end = match.span()
+        # Family name first, as Vietnamese and Chinese names are written.
+        if first in self.surnames and last in self.given_names:
+            return self._span(text, start, end, 0.6)
+        if last not in self.surnames:
+            return []
+        alone = text.strip(" \t\n.,;:") == match.group().strip()
+        if alone or _ROLE_BEFORE.search(text[max(0, start - 30) : start]):
+            return self._span(text, start, end, 0.6)
+        return []
+
+    def _is_given_name(self, word: str) -> bool:
+        bare = fold(word)
+        return (
+            bare in self.given_names
+            and bare not in wordlists.COMMON_WORD_NAMES
+            and bare not in wordlists.NOT_NAME_WORDS
+            and bare not in wordlists.PLACE_NAMES
+        )
+
+    def _listed_with(
+        self, text: str, people: list[RecognizerResult]
+    ) -> list[RecognizerResult]:
+        """Given names listed next to a found name: "Maria, Tom and Priya"."""
+        found: list[RecognizerResult] = []
+        frontier = list(people)
+        for _ in range(6):  # a list of up to six names on either side
+            added = []
+            for person in frontier:
+                following = _LIST_NEXT.match(text, person.end)
+                if following and self._is_given_name(following.group("name")):
+                    added += self._span(text, *following.span("name"), 0.7)
+                window_start = max(0, person.start - 40)
+                previous = _LIST_PREVIOUS.search(text[window_start : person.start])
+                if previous and self._is_given_name(previous.group("name")):
+                    start, end = previous.span("name")
+                    added += self._span(
+                        text, start + window_start, end + window_start, 0.7
+                    )
+            known = {(r.start, r.end) for r in found + people}
+            frontier = [r for r in added if (r.start, r.end) not in known]
+            if not frontier:
+                break
+            found += frontier
+        return found
+
+    def _lower_pair(self, match: regex.Match[str]) -> list[RecognizerResult]:
+        """A name written in lower case ("sophy santino"): both words must be
+        census names and neither a common word, and it scores just above
+        the threshold."""
+        last = match.group("last")
+        if (
+            last in self.surnames
+            and last not in wordlists.COMMON_WORD_NAMES
+            and last not in wordlists.NOT_NAME_WORDS
+            and last not in wordlists.STOP_WORDS
+        ):
+            score = self.settings.threshold + 0.05
+            return [result(self.spec.entity, *match.span(), score, self.spec.name)]
+        return []
+
+    def _span(
+        self, text: str, start: int, end: int, score: float
+    ) -> list[RecognizerResult]:
+        """Trim a candidate to the name itself; [] when nothing name-like
+        remains."""
+        words = [
+            (m.start() + start, m.end() + start)
+            for m in _WORD.finditer(text[start:end])
+        ]
+        while words and self._is_filler(text[words[0][0] : words[0][1]]):
+            words.pop(0)
+        while words and self._is_filler(text[words[-1][0] : words[-1][1]]):
+            words.pop()
+        if not words or len(words) > 5:
+            return []
+        start, end = words[0][0], words[-1][1]
+        value = text[start:end].rstrip(".-'")
+        value = _POSSESSIVE.sub("", value) if not value.endswith(".") else value
+        end = start + len(value)
+        if not self._plausible(value):
+            return []
+        return [result(self.spec.entity, start, end, score, self.spec.name)]
+
+    @staticmethod
+    def _is_filler(word: str) -> bool:
+        bare = word.strip(".'-").lower()
+        return (
+            bare in wordlists.NOT_NAME_WORDS
+            or bare in wordlists.STOP_WORDS
+            or bare in wordlists.TITLES
+            or not bare
+            or not word[0].isalpha()
+        )
+
+    def _plausible(self, value: str) -> bool:
+        if len(value) < 2 or _BAD_CHARACTER.search(value) or _COMPANY.search(value):
+            return False
+        if value.lower() in self.allow:
+            return False
+        parts = value.split()
+        if not any(part[0].isupper() for part in parts):
+            return False
+        # A lone word in capitals is an acronym unless it is a given name.
+        return not (
+            len(parts) == 1
+            and value.isupper()
+            and value.lower() not in self.given_names
+        )
+
+    def _spreads(self, part: str) -> bool:
+        part = part.strip(".,")
+        bare = fold(part)
+        return (
+            len(part) >= 3
+            and part[0].isupper()
+            and (bare in self.given_names or bare in self.surnames)
+            and bare not in wordlists.COMMON_WORD_NAMES
+            and bare not in wordlists.NOT_NAME_WORDS
+        )
+
+    def spread(
+        self, text: str, people: Iterable[RecognizerResult]
+    ) -> list[RecognizerResult]:
+        """Find other mentions of the names in ``people`` across ``text``,
+        and given names listed next to them."""
+        people = list(people)
+        listed = self._listed_with(text, people)
+        people += listed
+        variants: set[str] = set()
+        for person in people:
+            name = text[person.start : person.end]
+            if " " in name.strip() or self._spreads(name):
+                variants.add(name)
+            # A part alone counts only when it is a census name, so that a
+            # mistaken "Economic Outlook" does not spread "Economic".
+            variants.update(p.strip(".,") for p in name.split() if self._spreads(p))
+        if not variants:
+            return listed
+        alternatives = sorted(
+            (regex.escape(v) for v in variants), key=len, reverse=True
+        )
+        pattern = regex.compile(r"(?<![\w])(?:" + "|".join(alternatives) + r")(?![\w])")
+        recognizer = f"{self.spec.name} (mention)"
+        return listed + [
+            result(self.spec.entity, match.start(), match.end(), 0.75, recognizer)
+            for match in find_all(pattern, text, self.settings.timeout)
+        ]

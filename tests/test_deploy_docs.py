@@ -1,0 +1,439 @@
+"""The deployment material in deploy/ and docs/ against the code it describes:
+every APPLIANCE_ variable is documented, the example engines files load
+through the registry, every systemd unit starts a command that exists, and
+every YAML and JSON file parses."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shlex
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.conf import settings
+from django.core.management import get_commands
+
+from appliance import launcher
+from appliance.api import views
+from appliance.inference import registry
+from appliance.jobs.models import Reason, Workload
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
+# Where deploy/README.md installs the repository and its virtualenv.
+APP_DIR = "/opt/appliance/app"
+VENV_BIN = "/opt/appliance/venv/bin"
+SYSTEM_COMMANDS = {"/bin/kill"}
+
+ENV_READERS = {
+    "get_str",
+    "get_optional_str",
+    "get_bool",
+    "get_int",
+    "get_float",
+    "get_list",
+    "get_choice",
+    "get_database",
+    "get_key",
+    "get_keys",
+    "is_set",
+    "raw",
+}
+# A whole name: "APPLIANCE_ENGINE_*" in prose names a family, not a variable.
+VARIABLE = re.compile(r"APPLIANCE_[A-Z0-9_]*[A-Z0-9](?![A-Z0-9_*])")
+# How docs/configuration.md writes "any variable" in its explanations.
+PLACEHOLDERS = {"APPLIANCE_NAME", "APPLIANCE_NAME_FILE"}
+
+
+# --- variables -------------------------------------------------------------------
+
+
+def variables_in(path: Path) -> set[str]:
+    """APPLIANCE_ variables that ``path`` reads: names given to the ``env``
+    readers, and string constants that are a whole variable name (the
+    os.environ look-ups of the launcher and the commands)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "env"
+            and node.func.attr in ENV_READERS
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add("APPLIANCE_" + node.args[0].value)
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and VARIABLE.fullmatch(node.value)
+        ):
+            found.add(node.value)
+    return found
+
+
+def variables_in_code() -> set[str]:
+    paths = [*ROOT.glob("appliance/**/*.py"), *ROOT.glob("workers/**/*.py")]
+    paths.append(ROOT / "manage.py")
+    found: set[str] = set()
+    for path in paths:
+        if "migrations" not in path.parts:
+            found |= variables_in(path)
+    return found
+
+
+def test_variable_scan_finds_all_reader_kinds():
+    found = variables_in_code()
+
+    assert "APPLIANCE_DATA_KEY" in found  # env.get_key in settings/base.py
+    assert "APPLIANCE_SECRET_KEY" in found  # env.get_str in settings/production.py
+    assert "APPLIANCE_PORT" in found  # os.environ.get in launcher.py
+    assert "APPLIANCE_CLI_USER" in found  # a constant in check_compliance.py
+
+
+def test_configuration_doc_names_every_variable():
+    documented = set(VARIABLE.findall((ROOT / "docs/configuration.md").read_text()))
+
+    missing = sorted(variables_in_code() - documented)
+
+    assert not missing, f"not in docs/configuration.md: {missing}"
+
+
+def test_configuration_doc_has_no_stale_variable():
+    documented = set(VARIABLE.findall((ROOT / "docs/configuration.md").read_text()))
+    known = variables_in_code()
+
+    unknown = sorted(
+        name
+        for name in documented
+        if name not in known
+        and name.removesuffix("_FILE") not in known
+        and name not in PLACEHOLDERS
+    )
+
+    assert not unknown, (
+        f"docs/configuration.md names variables no code reads: {unknown}"
+    )
+
+
+def test_env_examples_use_only_known_variables():
+    known = variables_in_code()
+
+    for path in sorted((DEPLOY / "env").glob("*.example")):
+        for name in VARIABLE.findall(path.read_text()):
+            readable = name in known or name.removesuffix("_FILE") in known
+            assert readable, f"{path.name}: {name}"
+
+
+def test_operations_doc_lists_every_reason():
+    text = (ROOT / "docs/operations.md").read_text()
+    rows = {
+        line.split("|")[1].strip() for line in text.splitlines() if line.startswith("|")
+    }
+
+    for reason in Reason.values:
+        assert f"`{reason}`" in rows, f"no table row for {reason}"
+
+
+# --- engines files ---------------------------------------------------------------
+
+
+def engines_files() -> list[Any]:
+    """The YAML text of every engines file that deploy/ ships, as pytest
+    parameters named after the file."""
+    files = [
+        pytest.param((DEPLOY / name).read_text(), id=name)
+        for name in ("engines.example.yaml", "compose/engines.yaml")
+    ]
+    for document in yaml.safe_load_all((DEPLOY / "k8s/config.yaml").read_text()):
+        if "engines.yaml" in document.get("data", {}):
+            files.append(pytest.param(document["data"]["engines.yaml"], id="k8s"))
+    return files
+
+
+def lora_module_names() -> set[str]:
+    """Adapter names in LORA_MODULES of deploy/env/vllm.env.example."""
+    text = (DEPLOY / "env/vllm.env.example").read_text()
+    match = re.search(r"^LORA_MODULES=(.*)$", text, re.MULTILINE)
+    assert match is not None, "vllm.env.example sets no LORA_MODULES"
+    return {pair.split("=", 1)[0] for pair in match.group(1).split()}
+
+
+@pytest.fixture
+def engines_file(settings: Any, tmp_path: Path):
+    """Load an engines file through the registry, with each api_key_file
+    replaced by a file under tmp_path; yields a loader."""
+
+    def load(text: str) -> dict[str, Any]:
+        data: dict[str, Any] = yaml.safe_load(text)
+        for name, spec in data["engines"].items():
+            if "api_key_file" in spec:
+                key_file = tmp_path / f"{name}.key"
+                key_file.write_text(f"key-for-{name}\n")
+                spec["api_key_file"] = str(key_file)
+        path = tmp_path / "engines.yaml"
+        path.write_text(yaml.safe_dump(data))
+        settings.ENGINES_FILE = str(path)
+        registry.reset()
+        return data
+
+    yield load
+    registry.reset()
+
+
+@pytest.mark.parametrize("text", engines_files())
+def test_engines_file_routes_workloads_to_vllm(engines_file, text):
+    data = engines_file(text)
+
+    for workload, route in data["workloads"].items():
+        engine = registry.engine_for(workload)
+        assert workload in Workload.values, f"unknown workload {workload}"
+        assert engine.kind == "vllm", workload
+        assert engine.model == route["model"], workload
+        assert engine.api_key == f"key-for-{route['engine']}", workload
+
+
+@pytest.mark.parametrize("text", engines_files())
+def test_engines_file_covers_every_workload(engines_file, text):
+    data = engines_file(text)
+
+    assert set(data["workloads"]) == set(Workload.values)
+
+
+@pytest.mark.parametrize("text", engines_files())
+def test_engines_file_defines_only_vllm_engines(engines_file, text):
+    engines_file(text)
+
+    kinds = {name: engine.kind for name, engine in registry.all_engines().items()}
+
+    assert set(kinds.values()) == {"vllm"}, kinds
+
+
+def test_engines_example_requests_launched_adapters():
+    data = yaml.safe_load((DEPLOY / "engines.example.yaml").read_text())
+    adapters = lora_module_names()
+
+    for workload, route in data["workloads"].items():
+        assert route["model"] in adapters, workload
+
+
+# --- systemd units ---------------------------------------------------------------
+
+
+def unit_settings(path: Path) -> dict[str, list[str]]:
+    """``Section.Key`` -> values, with backslash-continued lines joined."""
+    text = re.sub(r"\\\n\s*", " ", path.read_text())
+    section = ""
+    result: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        key, _, value = line.partition("=")
+        result.setdefault(f"{section}.{key.strip()}", []).append(value.strip())
+    return result
+
+
+def exec_lines(path: Path) -> list[list[str]]:
+    config = unit_settings(path)
+    keys = ("ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop")
+    return [
+        shlex.split(value) for key in keys for value in config.get(f"Service.{key}", [])
+    ]
+
+
+def flag_values(argv: list[str]) -> dict[str, str]:
+    """``--flag value`` pairs of a command line."""
+    return {
+        argv[i]: argv[i + 1]
+        for i in range(len(argv) - 1)
+        if argv[i].startswith("--") and not argv[i + 1].startswith("--")
+    }
+
+
+def routed_queues() -> set[str]:
+    queues = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    return {queue.removeprefix(settings.QUEUE_PREFIX) for queue in queues}
+
+
+def check_manage_command(argv: list[str]) -> None:
+    assert (ROOT / "manage.py").is_file()
+    assert argv[2] in get_commands(), f"manage.py has no command {argv[2]}"
+    for i, arg in enumerate(argv):
+        if arg == "-f":
+            assert (ROOT / argv[i + 1]).is_file(), argv[i + 1]
+
+
+def check_llama_server(argv: list[str]) -> None:
+    expected = flag_values(launcher.engine_command(Path("model.gguf"), 8081, 2))
+    actual = flag_values(argv)
+
+    assert set(actual) == set(expected), "flags differ from launcher.engine_command"
+    for flag in ("--model_alias", "--n_ctx", "--interrupt_requests", "--verbose"):
+        assert actual[flag] == expected[flag], flag
+
+
+def check_celery(argv: list[str]) -> None:
+    from workers import app
+
+    assert argv[1:3] == ["-A", "workers"], argv
+    app.loader.import_default_modules()
+    if argv[3] == "worker":
+        queues = set(argv[argv.index("-Q") + 1].split(","))
+        assert queues == routed_queues(), "worker queues differ from the task routes"
+    else:
+        assert argv[3] == "beat", argv
+        tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+        assert tasks <= set(app.tasks), f"beat sends unregistered tasks: {tasks}"
+
+
+def check_gunicorn(argv: list[str]) -> None:
+    module_name, _, attribute = argv[1].partition(":")
+    module = __import__(module_name, fromlist=[attribute])
+
+    assert callable(getattr(module, attribute)), argv[1]
+    assert flag_values(argv)["--worker-class"] == "gthread"
+
+
+def check_command(argv: list[str]) -> None:
+    program = argv[0]
+    if program == f"{VENV_BIN}/python" and argv[1] == "manage.py":
+        check_manage_command(argv)
+    elif program == f"{VENV_BIN}/python" and argv[1:3] == ["-m", "llama_cpp.server"]:
+        check_llama_server(argv)
+    elif program == f"{VENV_BIN}/celery":
+        check_celery(argv)
+    elif program == f"{VENV_BIN}/gunicorn":
+        check_gunicorn(argv)
+    elif program.startswith(APP_DIR + "/"):
+        script = ROOT / program.removeprefix(APP_DIR + "/")
+        assert script.is_file(), program
+        assert script.stat().st_mode & stat.S_IXUSR, f"{program} is not executable"
+    else:
+        assert program in SYSTEM_COMMANDS, f"unknown command {program}"
+
+
+def test_systemd_units_exist():
+    names = {path.name for path in UNITS}
+
+    assert {
+        "appliance-web.service",
+        "appliance-worker.service",
+        "appliance-beat.service",
+        "appliance-llamacpp.service",
+        "appliance-vllm.service",
+    } <= names
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda path: path.name)
+def test_unit_starts_project_command(unit):
+    commands = exec_lines(unit)
+
+    assert commands, f"{unit.name} has no ExecStart"
+    for argv in commands:
+        check_command(argv)
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda path: path.name)
+def test_unit_runs_hardened_as_service_user(unit):
+    config = unit_settings(unit)
+
+    assert config.get("Service.User", ["root"])[-1] not in ("", "root"), unit.name
+    assert config.get("Service.EnvironmentFile"), unit.name
+    assert config.get("Service.ProtectSystem") == ["strict"], unit.name
+    assert config.get("Service.NoNewPrivileges") == ["yes"], unit.name
+    assert config.get("Service.PrivateTmp") == ["yes"], unit.name
+
+
+APPLIANCE_UNITS = [
+    path
+    for path in UNITS
+    if not path.name.endswith(("-llamacpp.service", "-vllm.service"))
+]
+
+
+@pytest.mark.parametrize("unit", APPLIANCE_UNITS, ids=lambda path: path.name)
+def test_appliance_unit_uses_production_settings(unit):
+    environment = " ".join(unit_settings(unit).get("Service.Environment", []))
+
+    assert "DJANGO_SETTINGS_MODULE=appliance.settings.production" in environment
+
+
+def test_worker_stop_waits_for_running_tasks():
+    config = unit_settings(DEPLOY / "systemd/appliance-worker.service")
+
+    assert int(config["Service.TimeoutStopSec"][-1]) >= settings.TASK_TIME_LIMIT
+
+
+# --- nginx -----------------------------------------------------------------------
+
+
+def nginx_directive(name: str) -> str:
+    text = (DEPLOY / "nginx/appliance.conf").read_text()
+    match = re.search(rf"^\s*{name}\s+([^;]+);", text, re.MULTILINE)
+    assert match is not None, f"no {name} in deploy/nginx/appliance.conf"
+    return match.group(1).strip()
+
+
+def nginx_size(value: str) -> int:
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    if value[-1].lower() in units:
+        return int(value[:-1]) * units[value[-1].lower()]
+    return int(value)
+
+
+def test_nginx_body_limit_fits_largest_upload():
+    limit = nginx_size(nginx_directive("client_max_body_size"))
+
+    assert limit > settings.MAX_UPLOAD_BYTES
+    assert limit <= settings.MAX_UPLOAD_BYTES + 2 * 1024**2
+
+
+def test_nginx_timeout_exceeds_api_wait():
+    timeout = nginx_directive("proxy_read_timeout")
+
+    assert timeout.endswith("s")
+    assert int(timeout[:-1]) > views.MAX_WAIT_SECONDS
+
+
+def test_nginx_sets_forwarded_proto():
+    text = (DEPLOY / "nginx/appliance.conf").read_text()
+
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in text
+
+
+# --- files parse -----------------------------------------------------------------
+
+
+DATA_FILES = sorted(
+    path for pattern in ("*.yaml", "*.yml", "*.json") for path in DEPLOY.rglob(pattern)
+)
+
+
+def test_deploy_data_files_found():
+    assert len(DATA_FILES) >= 10
+
+
+@pytest.mark.parametrize(
+    "path", DATA_FILES, ids=lambda path: str(path.relative_to(DEPLOY))
+)
+def test_data_file_parses(path):
+    if path.suffix == ".json":
+        documents = [json.loads(path.read_text())]
+    else:
+        documents = list(yaml.safe_load_all(path.read_text()))
+
+    assert documents
+    assert all(isinstance(document, dict) for document in documents)
