@@ -3,14 +3,14 @@
 
     python benchmarks/audit_tamper.py [--seed N] [--scale 1.0] [--check]
 
-Per log size it runs every attack class of tests/support/tamper.py (bit
+Per log size it runs every attack class of tests/support/tamper.py: bit
 flip, byte edit, deletion at head, middle and tail, insertion, reorder,
 replayed entry, tail truncation and full rewrite against the exported
-checkpoints, checkpoint rollback, forged checkpoint signature), verifies the
-untouched log in full and from random checkpoints (false alarms), and plays
-a malicious prover that alters, drops and pads every element of inclusion
-and consistency proofs against both the appliance's checks and the
-standalone verifier's. On the smallest log it also changes single bytes of
+checkpoints, checkpoint rollback and forged checkpoint signature. It then
+verifies the untouched log in full and from random checkpoints (false
+alarms). Last, a malicious prover alters, drops and pads every element of
+inclusion and consistency proofs, against both the appliance's checks and
+the standalone verifier's. On the smallest log it also changes single bytes of
 an exported bundle, and tampers with the rows in PostgreSQL itself.
 
 Each log is written inside a transaction that is rolled back afterwards, so
@@ -42,7 +42,8 @@ PLAN = [(1_000, 20), (10_000, 10), (100_000, 5)]
 PROVER_TRIALS = 40
 BUNDLE_CHANGES = 1_000
 DATABASE_TRIALS = 10
-# What the standalone verifier's main() reports as INVALID besides Rejected.
+# Exceptions besides Rejected that the standalone verifier's main() reports as
+# INVALID.
 MALFORMED: tuple[type[Exception], ...] = (
     ValueError,
     TypeError,

@@ -3,8 +3,8 @@
     python benchmarks/audit_verify.py [--entries 1000000] [--check]
 
 The first run writes the log through ``record()`` and the sequencer, with a
-checkpoint every 1,000 entries as in production (several minutes on two
-cores); later runs reuse it from var/bench-verify/. Each run then adds
+checkpoint every 1,000 entries as in production. That takes several minutes
+on two cores, so later runs reuse the log from var/bench-verify/. Each run then adds
 10,000 entries after a checkpoint and times:
 
 - full verification: every entry read from PostgreSQL, encoded, hashed and

@@ -4,12 +4,11 @@
 
 Each writer is a process that runs one transaction per action, as the
 appliance does: BEGIN, a small UPDATE standing for the action, ``record()``,
-COMMIT. It times ``record()`` alone (what the audit write adds to the
-action's transaction; the commit is not counted). Meanwhile the real
-sequencer (``manage.py audit sequencer``) sequences the events; the merge
-delay of an event is its ``sequenced_at`` minus its ``occurred_at``, which
-also counts the rest of its transaction and the commit, so it is an upper
-bound.
+COMMIT. It times ``record()`` alone: what the audit write adds to the
+action's transaction, without the commit. Meanwhile the real sequencer
+(``manage.py audit sequencer``) sequences the events. The merge delay of an
+event is its ``sequenced_at`` minus its ``occurred_at``. That also counts the
+rest of its transaction and the commit, so it is an upper bound.
 
 Two phases: the writers first run flat out (capacity), then paced together
 at the target rate of 500 events/s, where the latency and the merge delay

@@ -9,11 +9,12 @@ file to the machine where the audit happens.
     python verify_audit_bundle.py BUNDLE.json --public-key KEY \\
         --trusted-checkpoint last.json --save-checkpoint last.json
 
-It checks that the file is in canonical form (so no byte can change unseen),
-every checkpoint signature against the pinned public keys, every consistency
-proof between checkpoints, and for every entry its encoding and inclusion
-proof into the newest checkpoint. Proofs are recomputed with the recursive
-definitions of RFC 6962, section 2.1, and must use every element exactly.
+It checks that the file is in canonical form, so that no byte can change
+unseen. It checks every checkpoint signature against the pinned public keys
+and every consistency proof between checkpoints. For every entry it checks
+the encoding and the inclusion proof into the newest checkpoint. Proofs are
+recomputed with the recursive definitions of RFC 6962, section 2.1, and must
+use every element exactly.
 With --trusted-checkpoint (a checkpoint kept from an earlier bundle) it also
 rejects a bundle whose tree is older than, or forked from, that checkpoint.
 

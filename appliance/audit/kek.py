@@ -1,4 +1,4 @@
-"""Key-encryption keys: what wraps the audit log's data keys.
+"""Key-encryption keys, which wrap the audit log's data keys.
 
 Two providers:
 
@@ -8,8 +8,8 @@ Two providers:
   one. Wrapping is AES-256-GCM with a random nonce; the key id is the first
   eight bytes of SHA-256 over the key, in hex.
 - ``vault``: HashiCorp Vault's (or OpenBao's) transit engine, which keeps
-  the key and returns ``vault:vN:...`` ciphertexts. Rewrapping asks transit
-  to move a ciphertext to the newest version of its key.
+  the key and returns ``vault:vN:...`` ciphertexts. Rewrapping decrypts with
+  transit and encrypts again, under the transit key's newest version.
 
 Both bind the wrapped key to its log, scope and version through associated
 data, so a wrapped key copied onto another row fails to unwrap. Keys wrapped
@@ -139,9 +139,10 @@ class VaultTransitKek:
 
 
 class Keyring:
-    """Wraps with the configured provider; unwraps with whichever configured
-    provider a key id names, so that keys wrapped locally still open after a
-    move to Vault (until ``audit rewrap`` has moved them) and the reverse."""
+    """Wraps with the configured provider, and unwraps with whichever
+    configured provider a key id names. Keys wrapped locally thus still open
+    after a move to Vault, until ``audit rewrap`` has moved them, and the
+    other way round."""
 
     def __init__(
         self, current: KeyEncryptionKey, providers: dict[str, KeyEncryptionKey]
@@ -173,7 +174,7 @@ class Keyring:
 
 @lru_cache(maxsize=1)
 def key_encryption_key() -> Keyring:
-    """Return the configured providers (cached; ``reset`` forgets them)."""
+    """Return the configured providers, cached until ``reset`` is called."""
     providers: dict[str, KeyEncryptionKey] = {}
     if settings.AUDIT_KEK is not None:
         providers["local"] = LocalKek(

@@ -100,7 +100,7 @@ class DataKey(models.Model):
     and one actor), stored wrapped by the key-encryption key.
 
     ``uses`` counts encryptions reserved under this key, in blocks, across
-    every process; a key whose count would pass the limit is retired and the
+    every process. A key whose count would pass the limit is retired, and the
     next version takes over. Destroying a key (crypto-shredding) clears
     ``wrapped``: its entries can no longer be decrypted, but their ciphertext
     stays in the tree, which still verifies.

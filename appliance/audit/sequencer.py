@@ -369,6 +369,8 @@ def run(should_stop: Callable[[], bool]) -> None:
     """
     locked = False
     started = False
+    # One alert per halt, not one per retry.
+    halt_recorded = False
     sequencer: Sequencer | None = None
     while not should_stop():
         if not locked:
@@ -384,11 +386,14 @@ def run(should_stop: Callable[[], bool]) -> None:
             if sequencer is None:
                 sequencer = Sequencer()
                 sequencer.resync()
+            halt_recorded = False
             if sequencer.step() < settings.AUDIT_SEQUENCER_BATCH:
                 time.sleep(settings.AUDIT_SEQUENCER_INTERVAL)
         except SequencerHalted as exc:
             logger.critical("audit sequencer halted: %s", exc)
-            _record("audit.sequencer_halted", outcome="failure")
+            if not halt_recorded:
+                _record("audit.sequencer_halted", outcome="failure")
+                halt_recorded = True
             sequencer = None
             _sleep_until(should_stop, HALT_RETRY_SECONDS)
         except DatabaseError as exc:

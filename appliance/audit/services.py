@@ -182,9 +182,9 @@ def read_fields(event: AuditEvent) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str:
-    """A clear field as given, cut to the column's size. PostgreSQL text
-    cannot hold NUL, so NUL becomes U+FFFD; everything else is kept, and the
-    length-prefixed leaf encoding and HTML escaping keep it inert."""
+    """Return a clear field as given, cut to the column's size. PostgreSQL
+    text cannot contain NUL, so NUL becomes U+FFFD. Every other character is
+    kept: the length-prefixed leaf encoding and HTML escaping keep it inert."""
     if not value:
         return ""
     return str(value)[:MAX_FIELD].replace("\x00", "\ufffd")

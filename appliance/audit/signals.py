@@ -1,7 +1,10 @@
 """Audit events for what Django itself does: sign-ins and their failures,
-sign-outs, and changes to users' permissions and roles, however they are
-made. Connected in ``AuditConfig.ready``. (The admin console records its own
-changes, with the fields changed.)
+sign-outs, and changes to a user's permissions and roles, however they are
+made. Connected in ``AuditConfig.ready``.
+
+The admin console records its own changes, with the fields changed. The
+permissions of each role are code (accounts/roles.py), synchronized by every
+migrate, so changes to them arrive with a release and are not recorded here.
 """
 
 from __future__ import annotations
@@ -117,20 +120,6 @@ def _user_event(kind: str, user: Any, verb: str, names: str) -> None:
     )
 
 
-def on_group_permissions(
-    sender: Any, instance: Any, action: str, pk_set: set[int] | None, **kwargs: Any
-) -> None:
-    if action not in _VERBS or not isinstance(instance, Group):
-        return
-    _record(
-        f"role.permissions_{_VERBS[action]}",
-        actor=_acting.get(),
-        object_type="role",
-        object_id=instance.name,
-        details={"names": _permission_names(sorted(pk_set or ()))},
-    )
-
-
 def _permission_names(ids: list[int]) -> str:
     from django.contrib.auth.models import Permission
 
@@ -160,9 +149,4 @@ def connect() -> None:
         on_user_groups,
         sender=user_model.groups.through,
         dispatch_uid="audit.user_groups",
-    )
-    m2m_changed.connect(
-        on_group_permissions,
-        sender=Group.permissions.through,
-        dispatch_uid="audit.group_permissions",
     )

@@ -8,8 +8,8 @@ the checkpointed leaf hash at its position, so the first entry that was
 changed, removed, inserted, moved or replayed is named by its index. A log
 shorter than the newest exported checkpoint was truncated or rolled back.
 
-Checkpoints in the database are copies: each must carry a valid signature and
-match the root of the entries it covers; those newer than the sink vouch for
+Checkpoints in the database are copies. Each must carry a valid signature and
+match the root of the entries it covers. Those newer than the sink vouch for
 the entries after the newest exported checkpoint. Entries after every
 checkpoint are reported as not yet covered, not as a failure.
 
@@ -50,7 +50,7 @@ READ_DATABASE = "default"
 
 @dataclass(frozen=True)
 class StoredCheckpoint:
-    """A checkpoint as the database holds it (untrusted)."""
+    """A checkpoint copy as stored in the database (untrusted)."""
 
     size: int
     note_text: str
@@ -87,7 +87,7 @@ class Report:
 
 @dataclass
 class _Trusted:
-    """What the sink vouches for from ``base`` on."""
+    """The leaf hashes and roots the sink vouches for, from ``base`` on."""
 
     base: Frontier
     leaves: bytearray = field(default_factory=bytearray)
@@ -184,19 +184,24 @@ def check_rows(
     roots: dict[int, bytes] = {}
     raw_log_id = log_id.bytes
     position = base
+
     for row in rows:
         if row[0] != position:
             report.fail(position, _position_problem(position, row[0]))
             break
         leaf = leaf_hash(encode_leaf_fields(raw_log_id, *row))
+
+        # Past the newest exported checkpoint there is no leaf to compare.
         offset = (position - base) * HASH_SIZE
         if position - base < known and leaves[offset : offset + HASH_SIZE] != leaf:
             report.fail(position, f"entry {position} differs from the checkpointed one")
             break
+
         frontier.append(leaf)
         position += 1
         if position in wanted_roots:
             roots[position] = frontier.root()
+
     report.log_size = position
     report.checked = position - base
     if report.ok and position < trusted.size:
@@ -282,7 +287,7 @@ def check_log(
         index = min(state_size, report.log_size)
         report.fail(
             index,
-            f"the log holds {report.log_size} entries but the sequencer's tree "
+            f"the log has {report.log_size} entries but the sequencer's tree "
             f"size is {state_size}",
         )
     return report
@@ -296,9 +301,9 @@ def verify_database(*, since: int | None = None, full: bool = True) -> Report:
     exported checkpoint at or below ``since`` (``full=False``).
 
     The sink is read before the database snapshot is taken, so every exported
-    checkpoint is also in the snapshot; the database is read in one
-    REPEATABLE READ snapshot, so the state, the checkpoints and the entries
-    agree with each other while the sequencer keeps writing.
+    checkpoint is also in the snapshot. The database is read in one
+    REPEATABLE READ snapshot, so that the state, the checkpoints and the
+    entries agree with each other while the sequencer keeps writing.
     """
     state = SequencerState.objects.using(READ_DATABASE).get_or_create(id=1)[0]
     sink = config.sink()
@@ -350,6 +355,7 @@ def run_verification(
         mode=VerificationRun.Mode.FULL if full else VerificationRun.Mode.INCREMENTAL
     )
     report = verify_database(since=since, full=full)
+
     run.finished_at = timezone.now()
     run.ok = report.ok
     run.from_size = report.from_size
@@ -357,6 +363,7 @@ def run_verification(
     run.first_bad_index = report.first_bad_index
     run.problem = report.problem[:300]
     run.save()
+
     details = {
         "mode": run.mode,
         "from_size": report.from_size,
@@ -384,9 +391,9 @@ def run_verification(
 
 
 def run_scheduled() -> Report:
-    """What the periodic task runs: the whole log when the last full run is
-    older than AUDIT_FULL_VERIFY_SECONDS, else from the newest checkpoint
-    the last successful run reached."""
+    """Run the periodic verification. It covers the whole log when the last
+    full run is older than AUDIT_FULL_VERIFY_SECONDS, and otherwise starts at
+    the newest checkpoint the last successful run reached."""
     now = timezone.now()
     last_full = (
         VerificationRun.objects.filter(mode=VerificationRun.Mode.FULL, ok=True)

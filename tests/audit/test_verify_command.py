@@ -83,7 +83,7 @@ def test_verify_detects_truncation_against_the_sink():
 
 
 @pytest.mark.django_db
-def test_verify_since_a_checkpoint_reads_only_the_newer_entries():
+def test_verify_since_checkpoint_reads_newer_entries():
     first = write(30)
     second = write(12, prefix="new")
     code, output = run_verify("--since", str(first), "--json")
@@ -94,7 +94,7 @@ def test_verify_since_a_checkpoint_reads_only_the_newer_entries():
 
 
 @pytest.mark.django_db
-def test_entries_after_the_last_checkpoint_are_reported_not_failed():
+def test_uncheckpointed_entries_reported_not_failed():
     write(10)
     record("job.submitted", object_type="job", object_id="late")
     sequence_now(checkpoint=False)
@@ -134,7 +134,7 @@ def test_scheduled_verification_passes_and_health_is_ok():
 
 
 @pytest.mark.django_db
-def test_second_scheduled_run_starts_at_the_last_verified_size():
+def test_scheduled_run_resumes_at_verified_size():
     write(20)
     verify_audit_log()
     write(5, prefix="more")

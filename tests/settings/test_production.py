@@ -14,6 +14,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# Key files for the audit log's settings; production reads only their paths
+# at start-up, the sequencer and the verifier read the files.
+AUDIT_KEYS = ROOT / "var" / "test" / "production-audit-keys"
+
+
+def audit_env() -> dict[str, str]:
+    from appliance.embedded import audit_signing_key
+
+    private, public = audit_signing_key(AUDIT_KEYS)
+    return {
+        "APPLIANCE_AUDIT_KEK": base64.b64encode(os.urandom(32)).decode(),
+        "APPLIANCE_AUDIT_SIGNING_KEY_FILE": private,
+        "APPLIANCE_AUDIT_PUBLIC_KEY_FILES": public,
+        "APPLIANCE_AUDIT_SINK_DIR": str(AUDIT_KEYS / "sink"),
+    }
 
 
 def production_env(**overrides: str | None) -> dict[str, str]:
@@ -30,6 +45,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
             "APPLIANCE_DATABASE_URL": "postgresql://app:pw@db.invalid:5432/appliance",
             "APPLIANCE_BROKER_URL": "amqp://app:pw@broker.invalid:5672/appliance",
             "APPLIANCE_ALLOWED_HOSTS": "appliance.example.internal",
+            **audit_env(),
         }
     )
     for key, value in overrides.items():
@@ -58,7 +74,17 @@ def test_deploy_check_clean():
 
 
 @pytest.mark.parametrize(
-    "missing", ["DATABASE_URL", "BROKER_URL", "SECRET_KEY", "DATA_KEY"]
+    "missing",
+    [
+        "DATABASE_URL",
+        "BROKER_URL",
+        "SECRET_KEY",
+        "DATA_KEY",
+        "AUDIT_KEK",
+        "AUDIT_SIGNING_KEY_FILE",
+        "AUDIT_PUBLIC_KEY_FILES",
+        "AUDIT_SINK_DIR",
+    ],
 )
 def test_missing_setting_stops_startup(missing):
     result = manage(production_env(**{missing: None}), "check")
@@ -92,3 +118,10 @@ def test_production_never_starts_embedded_database(tmp_path):
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "postgres").exists()
     assert "quick-start" not in result.stderr
+
+
+def test_vault_provider_needs_address_and_token():
+    env = production_env(AUDIT_KEK=None, AUDIT_KEK_PROVIDER="vault")
+    result = manage(env, "check")
+    assert result.returncode != 0
+    assert "APPLIANCE_AUDIT_VAULT_ADDR" in result.stderr
