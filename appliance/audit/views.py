@@ -7,6 +7,7 @@ read of the log through the console is itself recorded.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -147,6 +148,11 @@ def entry(request: HttpRequest, seq: int) -> HttpResponse:
         "form": form,
         "can_reveal": access.can_reveal(request.user),
         "revealed": revealed,
+        "revealed_details": (
+            json.dumps(revealed.get("details", {}), indent=2, sort_keys=True)
+            if revealed
+            else ""
+        ),
     }
     return render(request, "audit/entry.html", context)
 
