@@ -200,8 +200,9 @@ class Sequencer:
             batch = self._append(rows)
             full = len(rows) >= settings.AUDIT_SEQUENCER_BATCH
             # A full batch may have left rows of its last transaction behind;
-            # the NOT EXISTS in PENDING_SQL skips the ones already taken.
-            horizon = rows[-1][-1] if full else limit
+            # the NOT EXISTS in PENDING_SQL skips the ones already taken. The
+            # caller's own rows sort last and must not lift the horizon.
+            horizon = min(rows[-1][-1], limit) if full else limit
             state.horizon = max(state.horizon, horizon)
             state.size = self.frontier.size
             state.frontier = self.frontier.to_bytes()

@@ -159,3 +159,14 @@ def test_sequencer_exports_committed_checkpoints_after_a_crash(audit_sink):
     restarted.resync()
     restarted.export()
     assert config.sink().sizes(log_id) == [6, 10]
+
+
+@pytest.mark.django_db
+def test_small_batches_take_every_event_once():
+    with override_settings(AUDIT_SEQUENCER_BATCH=3):
+        record_many(11)
+        size = sequence_now()
+    assert size == 11
+    assert list(LogEntry.objects.values_list("object_id", flat=True)) == [
+        f"job-{i}" for i in range(11)
+    ]
