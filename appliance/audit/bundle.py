@@ -133,22 +133,9 @@ def _chosen(
     return [c for c in checkpoints if c.size in sizes]
 
 
-def export_bundle(
-    start: datetime, end: datetime, *, actor: Actor | None, links: Sequence[int] = ()
-) -> Exported:
-    """Build the bundle for entries that occurred in [start, end)."""
-    log_id = SequencerState.objects.get_or_create(id=1)[0].log_id
-    checkpoints, tree = _trusted_checkpoints(log_id)
-    if not checkpoints:
-        raise ExportError("no checkpoint has been exported yet; try again in a minute")
-    tree_size = tree.size
-    first_seq, end_seq = _range(start, end, tree_size)
-    limit = settings.AUDIT_EXPORT_MAX_ENTRIES
-    if end_seq - first_seq > limit:
-        raise ExportError(
-            f"the range holds {end_seq - first_seq} entries, more than the "
-            f"{limit} a bundle may hold; choose a shorter time range"
-        )
+def _entries(log_id: uuid.UUID, tree: Tree, first_seq: int, end_seq: int) -> list[Any]:
+    """The range's entries with their inclusion proofs, each checked against
+    the checkpointed leaf hash first."""
     entries = []
     for row in iter_rows(first_seq, end_seq):
         seq = row[0]
@@ -157,11 +144,16 @@ def export_bundle(
                 f"entry {seq} differs from its checkpointed hash; run "
                 "'manage.py audit verify'"
             )
-        entries.append(_entry(row, tree.inclusion_proof(seq, tree_size)))
+        entries.append(_entry(row, tree.inclusion_proof(seq, tree.size)))
     if len(entries) != end_seq - first_seq:
         raise ExportError("entries are missing from the range; run 'audit verify'")
-    chosen = _chosen(checkpoints, end_seq, links)
-    document = {
+    return entries
+
+
+def _document(
+    log_id: uuid.UUID, entries: list[Any], chosen: list[SinkCheckpoint], tree: Tree
+) -> dict[str, Any]:
+    return {
         "format": FORMAT,
         "log_id": str(log_id),
         "entries": entries,
@@ -182,6 +174,27 @@ def export_bundle(
             for key_id, key in config.trusted_keys().items()
         },
     }
+
+
+def export_bundle(
+    start: datetime, end: datetime, *, actor: Actor | None, links: Sequence[int] = ()
+) -> Exported:
+    """Build the bundle for entries that occurred in [start, end)."""
+    log_id = SequencerState.objects.get_or_create(id=1)[0].log_id
+    checkpoints, tree = _trusted_checkpoints(log_id)
+    if not checkpoints:
+        raise ExportError("no checkpoint has been exported yet; try again in a minute")
+
+    first_seq, end_seq = _range(start, end, tree.size)
+    limit = settings.AUDIT_EXPORT_MAX_ENTRIES
+    if end_seq - first_seq > limit:
+        raise ExportError(
+            f"the range holds {end_seq - first_seq} entries, more than the "
+            f"{limit} a bundle may hold; choose a shorter time range"
+        )
+    entries = _entries(log_id, tree, first_seq, end_seq)
+    document = _document(log_id, entries, _chosen(checkpoints, end_seq, links), tree)
+
     record(
         "audit.exported",
         actor=actor,
@@ -190,7 +203,7 @@ def export_bundle(
             "first_seq": first_seq,
             "end_seq": end_seq,
             "entries": len(entries),
-            "tree_size": tree_size,
+            "tree_size": tree.size,
         },
     )
-    return Exported(canonical_json(document), first_seq, end_seq, tree_size)
+    return Exported(canonical_json(document), first_seq, end_seq, tree.size)
