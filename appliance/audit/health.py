@@ -16,8 +16,7 @@ from appliance.audit.models import Checkpoint, SequencerState, VerificationRun
 BACKLOG_SQL = """
 SELECT count(*), min(p.occurred_at)
 FROM audit_event p
-WHERE p.txid >= %s
-  AND NOT EXISTS (SELECT 1 FROM audit_log_entry e WHERE e.pending_id = p.id)
+WHERE (p.txid, p.id) > (%s, %s)
 """
 
 
@@ -54,7 +53,7 @@ class ChainStatus:
 def chain_status() -> ChainStatus:
     state = SequencerState.objects.get_or_create(id=1)[0]
     with connection.cursor() as cursor:
-        cursor.execute(BACKLOG_SQL, [state.horizon])
+        cursor.execute(BACKLOG_SQL, [state.last_txid, state.last_pending_id])
         backlog, oldest = cursor.fetchone()
     unexported = (
         Checkpoint.objects.filter(exported_at=None).order_by("signed_at").first()

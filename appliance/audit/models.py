@@ -129,13 +129,15 @@ class DataKey(models.Model):
 
 class SequencerState(models.Model):
     """The single row the sequencer owns: the log's id, the tree size, the
-    frontier at that size and the transaction-id horizon already read."""
+    frontier at that size, and the transaction id and id of the last pending
+    row taken."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     log_id = models.UUIDField(default=uuid.uuid4)
     size = models.BigIntegerField(default=0)
     frontier = models.BinaryField(default=b"")
-    horizon = models.BigIntegerField(default=0)
+    last_txid = models.BigIntegerField(default=0)
+    last_pending_id = models.BigIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

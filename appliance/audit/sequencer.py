@@ -6,8 +6,9 @@ transaction holding id 10 may commit after id 11 was read. The sequencer
 never reads past such a transaction: it takes only rows written by
 transactions whose 64-bit id is below the horizon of its own snapshot
 (``pg_snapshot_xmin``), below which every transaction has committed or
-rolled back. It remembers the horizon it has read up to, so every row is
-taken exactly once, in (transaction id, id) order; a unique index on
+rolled back. Any transaction still open has a higher id than every row
+taken, so remembering the (transaction id, id) of the last row taken is
+enough to take every row exactly once, in that order. A unique index on
 ``pending_id`` guards against taking one twice.
 
 A session advisory lock keeps a second sequencer waiting. Each batch also
@@ -56,11 +57,13 @@ PENDING_COLUMNS = """
     p.actor_id, p.action, p.object_type, p.object_id, p.outcome, p.request_id,
     p.key_scope, p.key_version, p.ciphertext, p.txid
 """
+# Rows after the last one taken, in (transaction id, id) order, from finished
+# transactions only; the index on (txid, id) serves the range.
 PENDING_SQL = f"""
 SELECT {PENDING_COLUMNS}
 FROM audit_event p
-WHERE ((p.txid >= %(horizon)s AND p.txid < %(limit)s) OR p.txid = %(own)s)
-  AND NOT EXISTS (SELECT 1 FROM audit_log_entry e WHERE e.pending_id = p.id)
+WHERE (p.txid, p.id) > (%(last_txid)s, %(last_id)s)
+  AND (p.txid < %(limit)s OR p.txid = %(own)s)
 ORDER BY p.txid, p.id
 LIMIT %(batch)s
 """  # noqa: S608
@@ -196,18 +199,15 @@ class Sequencer:
                 )
                 self.resync()
             limit, own = self._horizon()
-            rows = self._pending(state.horizon, limit, own if include_own else -1)
+            rows = self._pending(state, limit, own if include_own else -1)
             batch = self._append(rows)
-            full = len(rows) >= settings.AUDIT_SEQUENCER_BATCH
-            # A full batch may have left rows of its last transaction behind;
-            # the NOT EXISTS in PENDING_SQL skips the ones already taken. The
-            # caller's own rows sort last and must not lift the horizon.
-            horizon = min(rows[-1][-1], limit) if full else limit
-            state.horizon = max(state.horizon, horizon)
+            if rows:
+                state.last_pending_id = rows[-1][0]
+                state.last_txid = rows[-1][-1]
             state.size = self.frontier.size
             state.frontier = self.frontier.to_bytes()
             now = time.monotonic()
-            fields = ["horizon", "size", "frontier"]
+            fields = ["last_txid", "last_pending_id", "size", "frontier"]
             if now - self.last_heartbeat >= HEARTBEAT_SECONDS:
                 state.heartbeat_at = timezone.now()
                 fields.append("heartbeat_at")
@@ -227,12 +227,15 @@ class Sequencer:
             limit, own = cursor.fetchone()
         return int(limit), int(own)
 
-    def _pending(self, horizon: int, limit: int, own: int) -> list[tuple[Any, ...]]:
+    def _pending(
+        self, state: SequencerState, limit: int, own: int
+    ) -> list[tuple[Any, ...]]:
         connection.ensure_connection()
         raw = connection.connection
         assert raw is not None
         params = {
-            "horizon": horizon,
+            "last_txid": state.last_txid,
+            "last_id": state.last_pending_id,
             "limit": limit,
             "own": own,
             "batch": settings.AUDIT_SEQUENCER_BATCH,
@@ -323,10 +326,13 @@ class Sequencer:
 def sequence_now(*, checkpoint: bool = True, include_own: bool = True) -> int:
     """Sequence every pending event now, in this process and transaction,
     sign a checkpoint and export it; return the tree size. For tests and
-    commands; the running appliance has the sequencer process for this.
+    benchmarks; the running appliance has the sequencer process for this.
 
     ``include_own`` also takes events written by the caller's own open
-    transaction: if that transaction rolls back, the sequencing goes with it.
+    transaction, for a test whose transaction is rolled back afterwards.
+    NOTE: its rows sort after those of transactions still open, so a caller
+    that commits after ``include_own`` makes the sequencer pass over those
+    other transactions' events; pass False outside rolled-back tests.
     """
     sequencer = Sequencer()
     sequencer.resync()
