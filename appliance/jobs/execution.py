@@ -12,24 +12,27 @@ that is down). A job claimed more than ``JOB_MAX_DELIVERIES`` times fails
 with ``delivery_limit_exceeded``, so an input that kills its worker cannot
 loop forever.
 
-The sweeper (``sweep``) re-enqueues jobs whose lease expired (the worker died)
-and queued jobs that no worker picked up in time (the message was lost).
+A running task renews its lease (``heartbeat``). The sweeper (``sweep``)
+re-enqueues jobs whose lease expired (the worker died) and queued jobs that
+no worker picked up in time (the message was lost).
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -38,6 +41,7 @@ from appliance.audit.services import record
 from appliance.errors import PermanentError, TransientError
 from appliance.jobs import dispatch, payloads
 from appliance.jobs.models import ACTIVE_STATES, Job, Reason, State
+from appliance.logging import current_context, log_context
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +88,41 @@ def _held(lease: Lease) -> Any:
     return Job.objects.filter(
         id=lease.job.id, lease_token=lease.token, state__in=ACTIVE_STATES
     )
+
+
+@contextmanager
+def heartbeat(lease: Lease) -> Iterator[None]:
+    """Renew the lease every quarter of JOB_LEASE while the block runs.
+
+    The renewal runs in a thread of its own, with its own database
+    connection, so a long model call cannot let the lease lapse. If the
+    worker process dies, renewals stop and the sweeper takes the job back
+    once the lease expires.
+    """
+    stop = threading.Event()
+    context = current_context()
+
+    def renew() -> None:
+        interval = settings.JOB_LEASE / 4
+        try:
+            with log_context(**context):
+                while not stop.wait(interval):
+                    expires = timezone.now() + timedelta(seconds=settings.JOB_LEASE)
+                    if not _held(lease).update(lease_expires_at=expires):
+                        logger.warning("lease lost while the job runs")
+                        return
+        except DatabaseError as exc:
+            logger.warning("lease renewal failed (%s)", type(exc).__name__)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=renew, name=f"lease-{lease.job.id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=settings.JOB_LEASE)
 
 
 def claim(job_id: str) -> Lease | None:
@@ -231,7 +270,8 @@ def execute(job_id: str, work: Callable[[Lease], dict[str, Any]]) -> Outcome:
         return Outcome(job_id=job_id, state=str(current), skipped=True)
 
     try:
-        result = work(lease)
+        with heartbeat(lease):
+            result = work(lease)
     except LeaseLost:
         logger.warning("lease lost while working; another delivery owns the job")
         return Outcome(job_id=job_id, state="unknown", skipped=True)
@@ -274,11 +314,11 @@ class SweepReport:
 def sweep() -> SweepReport:
     """Re-enqueue stuck jobs; fail those that used up their deliveries."""
     now = timezone.now()
-    grace = now - timedelta(seconds=settings.JOB_LEASE)
+    requeue_before = now - timedelta(seconds=settings.JOB_REQUEUE_AFTER)
     lost_worker = Q(lease_expires_at__lt=now)
     lost_message = Q(lease_expires_at__isnull=True) & (
-        Q(next_attempt_at__isnull=True, updated_at__lt=grace)
-        | Q(next_attempt_at__lt=grace)
+        Q(next_attempt_at__isnull=True, updated_at__lt=requeue_before)
+        | Q(next_attempt_at__lt=requeue_before)
     )
     report = SweepReport()
     stuck = Job.objects.filter(state__in=ACTIVE_STATES).filter(

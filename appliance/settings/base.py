@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 import django_stubs_ext
-from django.core.exceptions import ImproperlyConfigured
 
 from appliance.settings.env import env
 
@@ -233,11 +232,14 @@ ENGINE_RETRY_BACKOFF_MAX = env.get_float(
     "ENGINE_RETRY_BACKOFF_MAX", 60.0, minimum=0.1, unit="seconds"
 )
 
-# Jobs and workers. A job whose worker has not finished within JOB_LEASE is
-# considered lost: the sweeper re-enqueues it. The task's hard time limit is
-# kept below the lease so that a running task can never outlive it.
+# Jobs and workers. A running task renews its job's lease every quarter of
+# JOB_LEASE; a job whose lease expired (its worker died) is re-enqueued by the
+# sweeper, so a lost job resumes within about JOB_LEASE + SWEEP_INTERVAL. A
+# queued job that no worker claimed within JOB_REQUEUE_AFTER (its message was
+# lost) is sent again.
 TASK_TIME_LIMIT = env.get_int("TASK_TIME_LIMIT", 600, minimum=5, unit="seconds")
-JOB_LEASE = env.get_int("JOB_LEASE", TASK_TIME_LIMIT + 60, minimum=10, unit="seconds")
+JOB_LEASE = env.get_int("JOB_LEASE", 60, minimum=4, unit="seconds")
+JOB_REQUEUE_AFTER = env.get_int("JOB_REQUEUE_AFTER", 600, minimum=10, unit="seconds")
 JOB_MAX_DELIVERIES = env.get_int("JOB_MAX_DELIVERIES", 3, minimum=1)
 SWEEP_INTERVAL = env.get_float("SWEEP_INTERVAL", 30.0, minimum=0.5, unit="seconds")
 # Prefix of every queue name, so that several installations can share one
@@ -362,7 +364,7 @@ def broker_transport_options(url: str) -> dict[str, object]:
     if scheme in ("redis", "rediss"):
         # Redeliver an unacknowledged message after this long; it must exceed
         # the longest task.
-        return {"visibility_timeout": JOB_LEASE * 2}
+        return {"visibility_timeout": TASK_TIME_LIMIT * 2}
     return {}
 
 
@@ -398,10 +400,3 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {"task": "jobs.sweep", "schedule": SWEEP_INTERVAL},
     "verify-audit-log": {"task": "audit.verify", "schedule": AUDIT_VERIFY_SECONDS},
 }
-
-if JOB_LEASE <= TASK_TIME_LIMIT:
-    raise ImproperlyConfigured(
-        f"APPLIANCE_JOB_LEASE ({JOB_LEASE} s) must be longer than "
-        f"APPLIANCE_TASK_TIME_LIMIT ({TASK_TIME_LIMIT} s), or a job still running "
-        "could be handed to a second worker."
-    )

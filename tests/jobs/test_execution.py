@@ -154,7 +154,7 @@ def test_sweep_requeues_expired_lease(job, published):
 
 
 def test_sweep_requeues_lost_message(job, published, settings):
-    old = timezone.now() - timedelta(seconds=settings.JOB_LEASE + 5)
+    old = timezone.now() - timedelta(seconds=settings.JOB_REQUEUE_AFTER + 5)
     Job.objects.filter(id=job.id).update(updated_at=old)
     published.clear()
     assert execution.sweep().requeued == [str(job.id)]
@@ -196,3 +196,19 @@ def test_time_limit_fails_as_timed_out(job):
     execution.execute(str(job.id), slow)
     failed = Job.objects.get(id=job.id)
     assert (failed.state, failed.reason) == ("failed", "timed_out")
+
+
+def test_heartbeat_keeps_long_job_leased(job, settings):
+    import time
+
+    settings.JOB_LEASE = 2
+    seen: list[object] = []
+
+    def long_work(lease):
+        time.sleep(3.5)
+        seen.append(execution.claim(str(job.id)))
+        return {"verdict": "pass"}
+
+    outcome = execution.execute(str(job.id), long_work)
+    assert seen == [None]
+    assert outcome.state == "succeeded"

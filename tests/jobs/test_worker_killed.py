@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.utils import timezone
 
 from appliance.accounts.roles import Role
 from appliance.audit.models import AuditEvent
@@ -25,14 +26,14 @@ def test_killed_worker_job_recovered_once(
     owner = make_user(Role.STAFF)
     client = api_client_for(owner)
 
-    # The proxy holds each model call for a while, so that the kill lands in
-    # the middle of one.
-    with EngineProxy(engine.url, delay=8) as slow_engine:
+    # The proxy holds each model call for longer than the lease, so that the
+    # kill lands in the middle of one that the heartbeat keeps leased.
+    with EngineProxy(engine.url, delay=10) as slow_engine:
         doomed = worker_factory(
             "doomed",
             slow_engine.url,
-            APPLIANCE_TASK_TIME_LIMIT="20",
-            APPLIANCE_JOB_LEASE="25",
+            APPLIANCE_TASK_TIME_LIMIT="60",
+            APPLIANCE_JOB_LEASE="4",
         )
         response = client.post(
             "/api/v1/compliance-checks",
@@ -41,6 +42,10 @@ def test_killed_worker_job_recovered_once(
         )
         job_id = response.json()["id"]
         wait_until(lambda: slow_engine.requests, timeout=60, what="the model call")
+        time.sleep(6)  # longer than the lease: only the heartbeat keeps it
+        leased = Job.objects.get(id=job_id)
+        assert leased.lease_expires_at is not None
+        assert leased.lease_expires_at > timezone.now()
 
         doomed.kill()
         time.sleep(1)  # let the broker requeue the unacknowledged message
