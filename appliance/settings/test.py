@@ -18,7 +18,7 @@ os.environ.setdefault("APPLIANCE_QUEUE_PREFIX", f"test{os.getpid()}.")
 os.environ.setdefault("APPLIANCE_ENGINE_RETRY_WINDOW", "6")
 os.environ.setdefault("APPLIANCE_ENGINE_RETRY_BACKOFF", "0.5")
 os.environ.setdefault("APPLIANCE_ENGINE_RETRY_BACKOFF_MAX", "2")
-os.environ.setdefault("APPLIANCE_ENGINE_TIMEOUT", "60")
+os.environ.setdefault("APPLIANCE_ENGINE_TIMEOUT", "120")
 os.environ.setdefault("APPLIANCE_ENGINE_MAX_TOKENS", "256")
 
 from appliance.settings.quickstart import *  # noqa: E402, F403
