@@ -5,8 +5,13 @@ Sources, each a separate score:
 - spaCy PERSON spans, without titles, possessives and heading words;
 - a title before a capitalized word ("Dr. Okafor");
 - a form label or a salutation before it ("Employee: ...", "Dear ...");
-- a census given name followed by a capitalized word ("Maria Lopez"),
-  also in capitals ("MARIA LOPEZ") when both parts are census names.
+- a listed given name followed by a capitalized word ("Maria Lopez"),
+  also in capitals ("MARIA LOPEZ") when both parts are listed names, and a
+  listed surname after a word that is no common English word ("Efua
+  Mensah");
+- a run of name-shaped words after a verb of contact or a role, under a
+  sign-off, family name first with a comma, or at the start of a sentence
+  followed by a verb (name_cues.py).
 
 ``spread`` then finds every other mention of a name, or of a distinctive
 part of it, anywhere in the document, so "Lopez" later in a letter is
@@ -15,7 +20,6 @@ redacted as well as "Maria Lopez" at its top.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 
 import regex
@@ -24,24 +28,24 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from appliance.privacy.recognizers import wordlists
 from appliance.privacy.recognizers.base import Settings, find_all, result
+from appliance.privacy.recognizers.name_cues import (
+    CAPS_PART,
+    PART,
+    PARTICLE,
+    Cue,
+    NameWords,
+)
+from appliance.privacy.recognizers.wordlists import fold
 from appliance.privacy.registry import RecognizerSpec
 
-_PREFIX = r"(?:Mc|Mac|O'|D'|Di|De|Da|Le|La|Van|Von|Al-|El-)?"
-_PART = _PREFIX + r"\p{Lu}\p{Ll}{1,25}(?:[-']\p{Lu}\p{Ll}{1,25})?"
-_CAPS_PART = r"\p{Lu}{2,25}(?:[-']\p{Lu}{2,25})?"
-# Lower-case particles inside names: "Ludwig van Beethoven", "Omar bin Rashid".
-_PARTICLE = (
-    r"(?:[ \t]{1,2}(?:van der|van den|van de|van|von der|von|de la|de los|del|"
-    r"della|de|da|di|du|dos|das|bin|bint|ibn|al|el|le|la|ter|ten|y))"
-)
 _TITLE = regex.compile(
     r"(?<![\w])(?i:" + "|".join(wordlists.TITLES) + r")\.?[ \t]{1,3}"
     r"(?P<name>(?:[A-Z]\.[ \t]?)?"
-    + _PART
+    + PART
     + r"(?:"
-    + _PARTICLE
+    + PARTICLE
     + r"?[ \t]{1,3}"
-    + _PART
+    + PART
     + r"){0,2})"
 )
 _LABEL = regex.compile(
@@ -52,17 +56,17 @@ _LABEL = regex.compile(
     r"emergency contact|spouse|dependent|dependant|claimant|patient|"
     r"borrower|co-borrower|guarantor|client|customer|owner|witness)"
     r"[ \t]{0,2}[:][ \t]{0,3}(?P<name>"
-    + _PART
+    + PART
     + r"(?:[ \t]{1,3}(?:[A-Z]\.|"
-    + _PART
+    + PART
     + r")){0,3}|"
-    + _CAPS_PART
+    + CAPS_PART
     + r"(?:[ \t]{1,3}"
-    + _CAPS_PART
+    + CAPS_PART
     + r"){1,3}|"
-    + _PART
+    + PART
     + r",[ \t]{1,2}"
-    + _PART
+    + PART
     + r")"
 )
 # A verb or preposition that puts a lone given name in a person's place:
@@ -70,16 +74,16 @@ _LABEL = regex.compile(
 _CUE_NAME = regex.compile(
     r"(?<![\w])(?i:meet|ask|tell|call|email|e-mail|contact|ping|remind|told|"
     r"asked|met|thank|inform|notify|invite|called|emailed|texted|cc|with)"
-    r"[ \t]{1,2}(?P<name>" + _PART + r")(?![\w'])"
+    r"[ \t]{1,2}(?P<name>" + PART + r")(?![\w'])"
 )
 # Words that join the names of a list: "Maria, Tom and Priya".
 _LIST_NEXT = regex.compile(
     r"(?:,[ \t]{0,2}(?:and[ \t]{1,2}|&[ \t]{0,2})?|[ \t]{1,2}(?:and|&|or)[ \t]{1,2})"
-    r"(?P<name>" + _PART + r")(?![\w'])"
+    r"(?P<name>" + PART + r")(?![\w'])"
 )
 _LIST_PREVIOUS = regex.compile(
     r"(?<![\w'])(?P<name>"
-    + _PART
+    + PART
     + r")(?:,[ \t]{0,2}|[ \t]{1,2}(?:and|&|or)[ \t]{1,2})$"
 )
 # Roles just before a name: "branch manager, Imogen Clarke".
@@ -93,19 +97,19 @@ _GREETING = regex.compile(
     r"(?<![\w])(?:Dear|Hi|Hello|Hey|Thanks|Thank you|Regards|Sincerely|Best|"
     r"Cheers|Congratulations|Congrats|Welcome|Good morning|Good afternoon)"
     r"[,!]?[ \t]{0,2}\n?[ \t]{0,2}(?P<name>"
-    + _PART
+    + PART
     + r"(?:[ \t]{1,3}"
-    + _PART
+    + PART
     + r"){0,2})"
 )
 _PAIR = regex.compile(
-    r"(?<![\w'-])(?P<first>\p{Lu}\p{Ll}{1,20})"
-    r"(?:[ \t]{1,3}(?:\p{Lu}\.?|\p{Lu}\p{Ll}{1,20}))?" + _PARTICLE + r"?"
-    r"[ \t\n]{1,3}(?P<last>" + _PART + r")(?![\w'])"
+    r"(?<![\w'-])(?P<first>\p{Lu}\p{Ll}{1,20}(?:-[\p{Lu}\p{Ll}]\p{Ll}{1,20})?)"
+    r"(?:[ \t]{1,3}(?:\p{Lu}\.?|\p{Lu}\p{Ll}{1,20}))?" + PARTICLE + r"?"
+    r"[ \t\n]{1,3}(?P<last>" + PART + r")(?![\w'])"
 )
 _CAPS_PAIR = regex.compile(
     r"(?<![\w'-])(?P<first>\p{Lu}{2,20})(?:[ \t]{1,3}\p{Lu}\.?)?[ \t]{1,3}"
-    r"(?P<last>" + _CAPS_PART + r")(?![\w'])"
+    r"(?P<last>" + CAPS_PART + r")(?![\w'])"
 )
 _LOWER_WORD = regex.compile(r"(?<![\w'-])\p{Ll}{4,20}(?![\w'-])")
 _LOWER_PAIR = regex.compile(
@@ -122,13 +126,8 @@ _COMPANY = regex.compile(
 # A lone word after these is a place or a company more often than a person.
 _PLACE_BEFORE = regex.compile(r"(?i:\b(?:at|for|with|of|in)\s{1,3})$")
 _POSSESSIVE = regex.compile(r"['\u2019]s?$")
-
-
-def fold(word: str) -> str:
-    """``word`` in lower case without accents, for census lookups:
-    "Nguyễn" is looked up as "nguyen"."""
-    decomposed = unicodedata.normalize("NFKD", word.strip(".,'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+# Scores of names found by their place, by how plainly it marks a person.
+_CUE_SCORES = {Cue.PERSONAL: 0.8, Cue.CONTACT: 0.75, Cue.START: 0.7}
 
 
 class PersonRecognizer(EntityRecognizer):
@@ -141,10 +140,11 @@ class PersonRecognizer(EntityRecognizer):
         self.allow = {term.lower() for term in allow}
         self.given_names = wordlists.given_names()
         self.surnames = wordlists.surnames()
-        # Census given names that can start a name written in lower case.
+        self.words = NameWords(self.given_names, self.surnames)
+        # Listed given names that can start a name written in lower case.
         self.lower_given = {
             name
-            for name in wordlists.census_given_names()
+            for name in wordlists.census_given_names() | wordlists.world_given_names()
             if len(name) >= 4
             and name not in wordlists.COMMON_WORD_NAMES
             and name not in wordlists.NOT_NAME_WORDS
@@ -179,11 +179,39 @@ class PersonRecognizer(EntityRecognizer):
         for match in find_all(_CUE_NAME, text, timeout):
             if self._is_given_name(match.group("name")):
                 found += self._span(text, *match.span("name"), 0.7)
+        found += self._by_place(text)
         for match in find_all(_LOWER_WORD, text, timeout):
             if match.group() in self.lower_given:
                 following = _LOWER_PAIR.match(text, match.start(), timeout=timeout)
                 found += self._lower_pair(following) if following else []
         return found
+
+    def _by_place(self, text: str) -> list[RecognizerResult]:
+        """Names that their place in the text marks (name_cues.py)."""
+        timeout = self.settings.timeout
+        found = []
+        for candidate in self.words.candidates(text, timeout):
+            value = text[candidate.start : candidate.end]
+            if not self.words.accepts(value, candidate.cue):
+                continue
+            score = _CUE_SCORES[candidate.cue]
+            if value.islower():  # "ask lakshmi narayanan"
+                found += self._whole(candidate.start, candidate.end, value, score)
+            else:
+                found += self._span(text, candidate.start, candidate.end, score)
+        for candidate in self.words.family_first_names(text, timeout):
+            value = text[candidate.start : candidate.end]
+            found += self._whole(candidate.start, candidate.end, value, 0.8)
+        return found
+
+    def _whole(
+        self, start: int, end: int, value: str, score: float
+    ) -> list[RecognizerResult]:
+        """Return a result for a name already judged whole, unless it is
+        allowed or a company's."""
+        if value.lower() in self.allow or _COMPANY.search(value):
+            return []
+        return [result(self.spec.entity, start, end, score, self.spec.name)]
 
     def _is_place(self, text: str, start: int, end: int) -> bool:
         """A single word that is no census name and either follows "at",
@@ -200,9 +228,11 @@ class PersonRecognizer(EntityRecognizer):
     def _pair(
         self, text: str, match: regex.Match[str], *, caps: bool
     ) -> list[RecognizerResult]:
-        first = fold(match.group("first"))
+        first = fold(match.group("first").split("-")[0])
         last = fold(match.group("last"))
         if first in wordlists.NOT_NAME_WORDS or first in wordlists.STOP_WORDS:
+            return []
+        if first in wordlists.PLACE_FIRST_WORDS:
             return []
         if first not in self.given_names:
             return self._unknown_first(text, match, last)
@@ -220,18 +250,25 @@ class PersonRecognizer(EntityRecognizer):
 
         It is a name when a surname is followed by a given name ("Nguyen Van
         Minh"). It is also one when it ends in a surname and is the whole
-        text (a form field) or follows a role ("manager, Imogen Clarke")."""
-        first = fold(match.group("first"))
+        text (a form field), follows a role ("manager, Imogen Clarke") or
+        starts with a word that is no common English word ("Efua Mensah")."""
+        first = fold(match.group("first").split("-")[0])
         if last in wordlists.NOT_NAME_WORDS or last in wordlists.COMMON_WORD_NAMES:
             return []
         start, end = match.span()
         # Family name first, as Vietnamese and Chinese names are written.
-        if first in self.surnames and last in self.given_names:
+        if (
+            first in self.surnames
+            and last in self.given_names
+            and not wordlists.is_common_word(first)
+        ):
             return self._span(text, start, end, 0.6)
         if last not in self.surnames:
             return []
         alone = text.strip(" \t\n.,;:") == match.group().strip()
         if alone or _ROLE_BEFORE.search(text[max(0, start - 30) : start]):
+            return self._span(text, start, end, 0.6)
+        if self.words.name_like(first) and not wordlists.is_common_word(first):
             return self._span(text, start, end, 0.6)
         return []
 
@@ -244,6 +281,18 @@ class PersonRecognizer(EntityRecognizer):
             and bare not in wordlists.PLACE_NAMES
         )
 
+    def _list_member(self, word: str) -> bool:
+        """Return whether a word listed beside a found name is a name too:
+        a given name, or a word that is no common English word nor a place."""
+        bare = fold(word)
+        if self._is_given_name(word):
+            return True
+        return (
+            self.words.name_like(bare)
+            and not self.words.listed(bare)
+            and bare not in wordlists.PLACE_FIRST_WORDS
+        )
+
     def _listed_with(
         self, text: str, people: list[RecognizerResult]
     ) -> list[RecognizerResult]:
@@ -254,11 +303,11 @@ class PersonRecognizer(EntityRecognizer):
             added = []
             for person in frontier:
                 following = _LIST_NEXT.match(text, person.end)
-                if following and self._is_given_name(following.group("name")):
+                if following and self._list_member(following.group("name")):
                     added += self._span(text, *following.span("name"), 0.7)
                 window_start = max(0, person.start - 40)
                 previous = _LIST_PREVIOUS.search(text[window_start : person.start])
-                if previous and self._is_given_name(previous.group("name")):
+                if previous and self._list_member(previous.group("name")):
                     start, end = previous.span("name")
                     added += self._span(
                         text, start + window_start, end + window_start, 0.7
@@ -271,15 +320,14 @@ class PersonRecognizer(EntityRecognizer):
         return found
 
     def _lower_pair(self, match: regex.Match[str]) -> list[RecognizerResult]:
-        """A name written in lower case ("sophy santino"): both words must be
-        census names and neither a common word, and it scores just above
-        the threshold."""
+        """A name written in lower case ("sophy santino"): the first word a
+        listed given name, the second a listed name, neither a common word.
+        It scores just above the threshold."""
         last = match.group("last")
         if (
-            last in self.surnames
-            and last not in wordlists.COMMON_WORD_NAMES
-            and last not in wordlists.NOT_NAME_WORDS
-            and last not in wordlists.STOP_WORDS
+            (last in self.surnames or last in self.given_names)
+            and self.words.listed(last)
+            and not wordlists.is_common_word(last)
         ):
             score = self.settings.threshold + 0.05
             return [result(self.spec.entity, *match.span(), score, self.spec.name)]
@@ -326,6 +374,15 @@ class PersonRecognizer(EntityRecognizer):
             return False
         parts = value.split()
         if not any(part[0].isupper() for part in parts):
+            return False
+        # "Adobe Acrobat", "Valued": common words, none in the name lists.
+        bare_parts = self.words.parts(value)
+        if bare_parts and all(
+            wordlists.is_common_word(p)
+            and p not in self.given_names
+            and p not in self.surnames
+            for p in bare_parts
+        ):
             return False
         # A lone word in capitals is an acronym unless it is a given name.
         return not (

@@ -1,0 +1,294 @@
+"""Names that the text marks by their place rather than by the name lists:
+after a verb of contact or a role ("please call ...", "our advisor ..."),
+under a sign-off, family name first with a comma, or at the start of a
+sentence followed by a verb.
+
+A candidate is a run of name-shaped words. ``NameWords`` judges each word
+by the name lists and by how common it is in English: a word that is a
+listed name, or that is no common English word ("Olumide", "Fashola"), can
+be part of a name; a common English word ("Prevention"), a heading or
+organization word ("Payroll", "Reserve"), a month or a stop word cannot.
+How much of that a candidate needs depends on how plainly its place marks
+a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import IntEnum
+
+import regex
+
+from appliance.privacy.recognizers import wordlists
+from appliance.privacy.recognizers.base import find_all, trie_pattern
+from appliance.privacy.recognizers.wordlists import fold
+
+# One word of a name: "Adeyemi", "Jean-Luc", "Min-jun", "O'Sullivan",
+# "McKenzie", "al-Rashid", "Dubois-Lefèvre".
+PREFIX = r"(?:Mc|Mac|O'|D'|Di|De|Da|Le|La|Van|Von|Al-|El-|al-|el-)?"
+PART = PREFIX + r"\p{Lu}\p{Ll}{1,25}(?:[-'][\p{Lu}\p{Ll}]\p{Ll}{1,25}){0,2}"
+CAPS_PART = r"\p{Lu}{2,25}(?:[-']\p{Lu}{2,25})?"
+LOWER_PART = r"\p{Ll}{3,25}"
+# Particles inside names: "Pieter van der Merwe", "Nuala Ní Bhriain",
+# "Ahmad bin Ismail", "María de la Cruz".
+PARTICLE = (
+    r"(?:[ \t]{1,2}(?:van der|van den|van de|van|von der|von|de la|de los|"
+    r"de las|del|della|de|da|di|du|dos|das|bin|binti|bint|ibn|abu|al|el|le|"
+    r"la|ter|ten|y|Ní|Nic|Ó|Uí|ni|nic))"
+)
+_GAP = r"[ \t]{1,3}"
+_RUN = PART + r"(?:" + PARTICLE + r"?" + _GAP + PART + r"){0,3}"
+_CAPS_RUN = CAPS_PART + r"(?:" + _GAP + CAPS_PART + r"){0,3}"
+_LOWER_RUN = LOWER_PART + r"(?:" + _GAP + LOWER_PART + r")?"
+_NAME_RUN = r"(?P<name>" + _RUN + r"|" + _CAPS_RUN + r"|" + _LOWER_RUN + r")"
+_WORDS = regex.compile(r"[\p{L}]+(?:['][\p{L}]+)?")
+
+
+class Cue(IntEnum):
+    """Strength of the evidence that a candidate's place gives for a person."""
+
+    START = 1  # start of a sentence, followed by a verb
+    CONTACT = 2  # after a verb of contact: call, email, from, per
+    PERSONAL = 3  # after a role, a salutation or "ask", "thank", "cc"
+
+
+# Verbs and prepositions after which a name is common but so is a company,
+# a team or a place: only a name of two words, or a listed given name,
+# counts after them.
+CONTACT_WORDS = (
+    "call", "called", "phone", "phoned", "ring", "email", "emailed", "e-mail",
+    "mail", "contact", "contacted", "message", "messaged", "text", "texted",
+    "notify", "inform", "invite", "meet", "met", "per", "from", "by", "with",
+    "spoke to", "spoke with", "speak to", "speak with", "talk to",
+    "talk with", "talked to", "talked with", "according to", "reach",
+    "reached", "forward to", "send to", "sent to", "signed by", "care of",
+    "c/o",
+)  # fmt: skip
+# Words that put a person after them: roles, salutations and verbs that
+# take a person. A lone word after them counts when it is no common word.
+PERSONAL_WORDS = (
+    "ask", "asked", "tell", "told", "cc", "bcc", "thank", "thanks",
+    "remind", "reminded", "ping", "pinged", "my name is", "name is",
+    "dear", "hi", "hello", "hey", "advisor", "adviser", "manager",
+    "employee", "colleague", "coworker", "co-worker", "nurse", "patient",
+    "doctor", "physician", "surgeon", "therapist", "client", "customer",
+    "accountant", "handler", "officer", "agent", "representative",
+    "supervisor", "director", "assistant", "analyst", "lawyer", "attorney",
+    "solicitor", "tenant", "landlord", "borrower", "applicant", "candidate",
+    "beneficiary", "executor", "trustee", "spouse", "wife", "husband",
+    "partner", "son", "daughter", "mother", "father", "brother", "sister",
+    "intern", "contractor", "consultant", "caseworker", "banker", "broker",
+    "planner", "auditor", "investigator", "reviewer", "approver", "witness",
+    "cardholder", "account holder", "claimant", "caller", "recipient",
+    "guardian", "caregiver", "teammate", "teller", "underwriter",
+)  # fmt: skip
+_CUE = regex.compile(
+    r"(?<![\w-])(?P<cue>(?i:"
+    + trie_pattern(CONTACT_WORDS + PERSONAL_WORDS).replace(r"\ ", _GAP)
+    + r"))[,:]?"
+    + _GAP
+    + _NAME_RUN
+    + r"(?![\w'])"
+)
+_SIGN_OFF = regex.compile(
+    r"(?im:^[ \t]{0,8}(?:(?:kind|best|warm|warmest|many)[ \t]{1,2}"
+    r"(?:regards|wishes|thanks)|regards|sincerely|yours[ \t]{1,2}(?:sincerely|"
+    r"faithfully|truly)|respectfully|cheers|thanks|thank[ \t]you|cordially|"
+    r"best|all[ \t]the[ \t]best|with[ \t]thanks|take[ \t]care|--)[,.!]?"
+    r"[ \t]{0,3}\r?\n(?:[ \t]{0,8}\r?\n){0,2}[ \t]{0,8})"
+    r"(?P<name>" + _RUN + r"|" + _CAPS_RUN + r")"
+    r"(?=[ \t]{0,3}(?:$|[,|(]|-[ \t]))"
+)
+# "Okonkwo, Chidubem" at the start of a line or after a label or a
+# semicolon, and followed by the end of the line, a semicolon or a bracket.
+_FAMILY_FIRST = regex.compile(
+    r"(?m)(?:^|(?<=[:;])[ \t]{0,3})(?P<name>(?P<family>"
+    + PART
+    + r"|"
+    + CAPS_PART
+    + r"),[ \t]{1,2}(?P<given>(?:"
+    + PART
+    + r"|"
+    + CAPS_PART
+    + r")(?:[ \t]{1,2}(?:"
+    + PART
+    + r"|"
+    + CAPS_PART
+    + r"))?))(?=[ \t]{0,3}(?:$|[;(]))"
+)
+_SENTENCE_START = regex.compile(
+    r"(?:^|(?<=[.!?][ \t]{1,3})|(?<=\n)[ \t]{0,8})(?P<name>"
+    + PART
+    + r"(?:"
+    + PARTICLE
+    + r"?"
+    + _GAP
+    + PART
+    + r"){1,3})(?:'s)?[ \t]{1,3}\p{Ll}"
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int
+    end: int
+    cue: Cue
+
+
+class NameWords:
+    """Judges words and runs of words by the name lists and English usage."""
+
+    def __init__(self, given: frozenset[str], surnames: frozenset[str]) -> None:
+        self.given = given
+        self.surnames = surnames
+
+    def blocked(self, bare: str) -> bool:
+        return (
+            bare in wordlists.NOT_NAME_WORDS
+            or bare in wordlists.STOP_WORDS
+            or bare in wordlists.MONTHS_AND_DAYS
+            or bare in wordlists.TITLES
+            or bare in wordlists.PLACE_NAMES
+        )
+
+    def listed(self, bare: str) -> bool:
+        """Return whether ``bare`` is a listed name and no common word."""
+        return (
+            (bare in self.given or bare in self.surnames)
+            and bare not in wordlists.COMMON_WORD_NAMES
+            and not self.blocked(bare)
+        )
+
+    def name_like(self, bare: str) -> bool:
+        """Return whether ``bare`` is a listed name or no common English
+        word."""
+        if self.blocked(bare):
+            return False
+        return self.listed(bare) or not wordlists.is_common_word(bare)
+
+    def parts(self, value: str) -> list[str]:
+        """Return the folded words of ``value`` without particles, split at
+        hyphens and apostrophes."""
+        words: list[str] = []
+        for word in _WORDS.findall(value):
+            bare = fold(word)
+            if bare in _PARTICLES:
+                continue
+            words.extend(p for p in regex.split(r"[-']", bare) if len(p) > 1)
+        return words
+
+    def accepts(self, value: str, cue: Cue) -> bool:
+        """Whether ``value``, found after a cue of strength ``cue``, is a
+        name."""
+        parts = self.parts(value)
+        if not parts or not all(self.name_like(p) for p in parts):
+            return False
+        if value.islower() and not self._lower_case_name(parts):
+            return False
+        # Words in capitals are often acronyms ("beneficiary IBAN").
+        if value.isupper() and (
+            len(parts) < 2 or not any(self.listed(p) for p in parts)
+        ):
+            return False
+        first = fold(value.split()[0])
+        if (cue is Cue.START or len(parts) == 1) and (
+            first in wordlists.PLACE_FIRST_WORDS
+        ):
+            return False
+        if cue is Cue.START:
+            # Surname lists hold common words ("Ask", "Will"): at the start
+            # of a sentence only given names may be common words.
+            return len(parts) >= 2 and all(
+                p in self.given or not wordlists.is_common_word(p) for p in parts
+            )
+        if len(parts) >= 2:
+            return True
+        if cue is Cue.PERSONAL:
+            return True
+        return parts[0] in self.given and self.listed(parts[0])
+
+    def _lower_case_name(self, parts: list[str]) -> bool:
+        """A name in lower case needs a listed name that is no common word
+        ("folake adeyemi", "hi priya"), and no other common word."""
+        uncommon = [self.listed(p) and not wordlists.is_common_word(p) for p in parts]
+        if len(parts) == 1:
+            return uncommon[0]
+        return any(uncommon) and all(
+            self.listed(p) or not wordlists.is_common_word(p) for p in parts
+        )
+
+    def family_first(self, family: str, given: str, *, labelled: bool) -> bool:
+        """Whether "``family``, ``given``" is a name written family first.
+        After a label or in a list separated by semicolons two name-like
+        words suffice; at the start of a line one must be a listed name."""
+        family_parts, given_parts = self.parts(family), self.parts(given)
+        if not family_parts or not given_parts:
+            return False
+        if not all(self.name_like(p) for p in family_parts + given_parts):
+            return False
+        if fold(family) in wordlists.PLACE_FIRST_WORDS:
+            return False
+        return (
+            labelled
+            or any(p in self.surnames for p in family_parts)
+            or any(p in self.given for p in given_parts)
+        )
+
+    def candidates(self, text: str, timeout: float) -> Iterator[Candidate]:
+        """Runs of name-shaped words whose place marks a person."""
+        for match in find_all(_CUE, text, timeout, overlapped=True):
+            cue_word = fold(match.group("cue").replace("\n", " "))
+            strength = (
+                Cue.PERSONAL
+                if regex.sub(r"\s+", " ", cue_word) in _PERSONAL
+                else Cue.CONTACT
+            )
+            yield from self._trimmed(text, match, strength)
+        if "\n" in text:
+            for match in find_all(_SIGN_OFF, text, timeout):
+                yield Candidate(*match.span("name"), Cue.PERSONAL)
+        for match in find_all(_SENTENCE_START, text, timeout):
+            yield Candidate(*match.span("name"), Cue.START)
+
+    def _trimmed(
+        self, text: str, match: regex.Match[str], cue: Cue
+    ) -> Iterator[Candidate]:
+        """The name after a cue. A run in capitals or lower case may run on
+        into the sentence ("CALL SIPHO NDLOVU REGARDING THE CLAIM", "ask
+        priya about it") and is cut at the first word that cannot be a
+        name; a run in title case that goes on
+        with a word that cannot be a name ("Call Fraud Prevention") is an
+        organization, not a person."""
+        start, end = match.span("name")
+        value = text[start:end]
+        if value.isupper() or value.islower():
+            name_words = []
+            for word in regex.finditer(r"\S+", value):
+                if not self.name_like(fold(word.group())):
+                    break
+                name_words.append(word)
+            if not name_words:
+                return
+            end = start + name_words[-1].end()
+        yield Candidate(start, end, cue)
+
+    def family_first_names(self, text: str, timeout: float) -> Iterator[Candidate]:
+        if "," not in text:
+            return
+        for match in find_all(_FAMILY_FIRST, text, timeout):
+            labelled = text[max(0, match.start() - 3) : match.start()].rstrip()
+            if self.family_first(
+                match.group("family"),
+                match.group("given"),
+                labelled=labelled.endswith((":", ";")),
+            ):
+                yield Candidate(*match.span("name"), Cue.PERSONAL)
+
+
+_PARTICLES = frozenset((
+    "van", "der", "den", "de", "von", "la", "los", "las", "del", "della",
+    "da", "di", "du", "dos", "das", "bin", "binti", "bint", "ibn", "abu",
+    "al", "el", "le", "ter", "ten", "y", "ni", "nic", "o", "ui",
+))  # fmt: skip
+_PERSONAL = frozenset(PERSONAL_WORDS)
