@@ -88,8 +88,23 @@ BREAKS = [
     ("The form was signed by Halina\nWójcik on Monday.", "Halina\nWójcik"),
 ]
 
+FIELDS = [
+    ('{"name": "Olusegun Adebisi", "plan": "gold"}', "Olusegun Adebisi"),
+    ("first_name=Chidinma&last_name=Okeke", "Chidinma"),
+    ('{"customer_name": "tunde bakare"}', "tunde bakare"),
+    ('To: "Adeyemi, Olusola" <o.adeyemi@example.com>', "Adeyemi, Olusola"),
+    ("From: Chiamaka Eze <c.eze@example.com>", "Chiamaka Eze"),
+    ("Adeyemi Olusola", "Adeyemi Olusola"),
+]
+
+SENTENCE_PLACES = [
+    ("The card of Olumide Bankole's wife was replaced.", "Olumide Bankole"),
+    ("Olusola, please call me back.", "Olusola"),
+    ("Okafor wrote back on Monday.", "Okafor"),
+]
+
 FOUND = ORIGINS + PARTICLES + CUES + ROLES + SIGNATURES + FAMILY_FIRST
-FOUND += CASES + BREAKS
+FOUND += CASES + BREAKS + FIELDS + SENTENCE_PLACES
 
 NOT_FOUND = [
     "Please call Customer Support about the refund.",
@@ -113,6 +128,12 @@ NOT_FOUND = [
     "Please cc Internal Audit on the reply.",
     "From: Treasury Operations\nTo: Accounts Receivable",
     "Meeting moved to Tuesday, March 4.",
+    "Zurich confirmed the claim on Friday.",
+    "However, we disagree with the fee.",
+    '{"name": "Premium Plan", "product_name": "Zendesk"}',
+    "username: jdoe",
+    "Goldman Sachs's revenue rose.",
+    "The Federal Reserve's decision surprised markets.",
 ]
 
 

@@ -101,9 +101,10 @@ _SIGN_OFF = regex.compile(
     r"(?=[ \t]{0,3}(?:$|[,|(]|-[ \t]))"
 )
 # "Okonkwo, Chidubem" at the start of a line or after a label or a
-# semicolon, and followed by the end of the line, a semicolon or a bracket.
+# semicolon, perhaps in quotes, and followed by the end of the line, a
+# semicolon, a bracket or an e-mail address in angle brackets.
 _FAMILY_FIRST = regex.compile(
-    r"(?m)(?:^|(?<=[:;])[ \t]{0,3})(?P<name>(?P<family>"
+    r"(?m)(?:^|(?<=[:;])[ \t]{0,3})[\"']?(?P<name>(?P<family>"
     + PART
     + r"|"
     + CAPS_PART
@@ -115,7 +116,57 @@ _FAMILY_FIRST = regex.compile(
     + PART
     + r"|"
     + CAPS_PART
-    + r"))?))(?=[ \t]{0,3}(?:$|[;(]))"
+    + r"))?))(?=[\"']?[ \t]{0,3}(?:$|[;(<]))"
+)
+# Form fields, query strings and JSON keys: "first_name=Chidinma",
+# "\"customer_name\": \"tunde bakare\"". A bare "name" names products and
+# companies too, so it counts as a weaker cue.
+_FIELD = regex.compile(
+    r"(?<![\w])(?P<key>(?i:(?:(?:first|last|given|family|full|middle|legal|"
+    r"preferred|customer|client|employee|patient|contact|user|member|"
+    r"account[ _-]?holder|holder|sender|recipient|beneficiary|applicant|"
+    r"borrower)[ _-]?name|surname|forename|name)))[\"']?[ \t]{0,2}[:=]"
+    r"[ \t]{0,2}[\"']?" + _NAME_RUN + r"(?![\w'])"
+)
+# "Olumide Bankole's wife": a possessive after two or more name words.
+_POSSESSIVE = regex.compile(
+    r"(?<![\w'-])(?P<name>"
+    + PART
+    + r"(?:"
+    + PARTICLE
+    + r"?"
+    + _GAP
+    + PART
+    + r"){1,3})'s(?![\w])"
+)
+_LINE_START = r"(?:^|(?<=[.!?][ \t]{1,3})|(?<=\n)[ \t]{0,8})"
+# A lone name at the start of a sentence needs a verb that a person does
+# ("Okafor wrote back") and must be a listed name.
+_START_VERBS = (
+    "said", "says", "asked", "asks", "wrote", "writes", "replied", "told",
+    "agreed", "signed", "approved", "confirmed", "requested", "reported",
+    "submitted", "joined", "called", "emailed", "phoned", "mentioned",
+    "explained", "promised", "guaranteed", "recommended", "declined",
+)  # fmt: skip
+_START_ALONE = regex.compile(
+    _LINE_START
+    + r"(?P<name>"
+    + PART
+    + r")"
+    + _GAP
+    + r"(?:"
+    + "|".join(_START_VERBS)
+    + r")(?![\w])"
+)
+# A name addressed at the start of a sentence: "Olusegun, please call me."
+_VOCATIVE = regex.compile(
+    _LINE_START
+    + r"(?P<name>"
+    + PART
+    + r"),"
+    + _GAP
+    + r"(?:please|can you|could you|would you|thanks|thank you|kindly|"
+    r"let me|let us|I|we|you|your)(?![\w])"
 )
 _SENTENCE_START = regex.compile(
     r"(?:^|(?<=[.!?][ \t]{1,3})|(?<=\n)[ \t]{0,8})(?P<name>"
@@ -196,10 +247,12 @@ class NameWords:
             first in wordlists.PLACE_FIRST_WORDS
         ):
             return False
+        if cue is Cue.START and len(parts) == 1:
+            return self.listed(parts[0]) and not wordlists.is_common_word(parts[0])
         if cue is Cue.START:
             # Surname lists hold common words ("Ask", "Will"): at the start
             # of a sentence only given names may be common words.
-            return len(parts) >= 2 and all(
+            return all(
                 p in self.given or not wordlists.is_common_word(p) for p in parts
             )
         if len(parts) >= 2:
@@ -248,8 +301,15 @@ class NameWords:
         if "\n" in text:
             for match in find_all(_SIGN_OFF, text, timeout):
                 yield Candidate(*match.span("name"), Cue.PERSONAL)
-        for match in find_all(_SENTENCE_START, text, timeout):
-            yield Candidate(*match.span("name"), Cue.START)
+        for match in find_all(_FIELD, text, timeout):
+            key = fold(match.group("key"))
+            strength = Cue.CONTACT if key == "name" else Cue.PERSONAL
+            yield from self._trimmed(text, match, strength)
+        for pattern in (_SENTENCE_START, _POSSESSIVE, _START_ALONE):
+            for match in find_all(pattern, text, timeout):
+                yield Candidate(*match.span("name"), Cue.START)
+        for match in find_all(_VOCATIVE, text, timeout):
+            yield Candidate(*match.span("name"), Cue.PERSONAL)
 
     def _trimmed(
         self, text: str, match: regex.Match[str], cue: Cue
@@ -277,7 +337,8 @@ class NameWords:
         if "," not in text:
             return
         for match in find_all(_FAMILY_FIRST, text, timeout):
-            labelled = text[max(0, match.start() - 3) : match.start()].rstrip()
+            before = text[max(0, match.start() - 4) : match.start()]
+            labelled = before.rstrip(" \t\"'")
             if self.family_first(
                 match.group("family"),
                 match.group("given"),

@@ -126,6 +126,8 @@ _COMPANY = regex.compile(
 # A lone word after these is a place or a company more often than a person.
 _PLACE_BEFORE = regex.compile(r"(?i:\b(?:at|for|with|of|in)\s{1,3})$")
 _POSSESSIVE = regex.compile(r"['\u2019]s?$")
+# spaCy labels of places and organizations.
+_NOT_PERSON_LABELS = frozenset(("GPE", "LOC", "FAC", "ORG", "NORP"))
 # Scores of names found by their place, by how plainly it marks a person.
 _CUE_SCORES = {Cue.PERSONAL: 0.8, Cue.CONTACT: 0.75, Cue.START: 0.7}
 
@@ -179,20 +181,37 @@ class PersonRecognizer(EntityRecognizer):
         for match in find_all(_CUE_NAME, text, timeout):
             if self._is_given_name(match.group("name")):
                 found += self._span(text, *match.span("name"), 0.7)
-        found += self._by_place(text)
+        found += self._by_place(text, nlp_artifacts)
         for match in find_all(_LOWER_WORD, text, timeout):
             if match.group() in self.lower_given:
                 following = _LOWER_PAIR.match(text, match.start(), timeout=timeout)
                 found += self._lower_pair(following) if following else []
         return found
 
-    def _by_place(self, text: str) -> list[RecognizerResult]:
-        """Names that their place in the text marks (name_cues.py)."""
+    def _by_place(
+        self, text: str, nlp_artifacts: NlpArtifacts | None
+    ) -> list[RecognizerResult]:
+        """Find names that their place in the text marks (name_cues.py).
+        spaCy's place and organization entities veto a lone word found at
+        the start of a sentence ("Zurich confirmed the claim"). Its labels of
+        longer runs are left aside, because it labels many African and Asian
+        names GPE or ORG ("Olusegun Adeyemi")."""
         timeout = self.settings.timeout
+        places = {
+            (entity.start_char, entity.end_char)
+            for entity in (nlp_artifacts.entities if nlp_artifacts else [])
+            if entity.label_ in _NOT_PERSON_LABELS
+        }
         found = []
         for candidate in self.words.candidates(text, timeout):
             value = text[candidate.start : candidate.end]
             if not self.words.accepts(value, candidate.cue):
+                continue
+            if (
+                candidate.cue is Cue.START
+                and len(value.split()) == 1
+                and (candidate.start, candidate.end) in places
+            ):
                 continue
             score = _CUE_SCORES[candidate.cue]
             if value.islower():  # "ask lakshmi narayanan"
@@ -263,12 +282,22 @@ class PersonRecognizer(EntityRecognizer):
             and not wordlists.is_common_word(first)
         ):
             return self._span(text, start, end, 0.6)
+        alone = text.strip(" \t\n.,;:") == match.group().strip()
+        # A form field holding only "Adeyemi Olusegun", family name first.
+        if alone and self.words.listed(first) and self.words.name_like(last):
+            return self._span(text, start, end, 0.6)
         if last not in self.surnames:
             return []
-        alone = text.strip(" \t\n.,;:") == match.group().strip()
         if alone or _ROLE_BEFORE.search(text[max(0, start - 30) : start]):
             return self._span(text, start, end, 0.6)
-        if self.words.name_like(first) and not wordlists.is_common_word(first):
+        # Every word must pass, so that "Banco Popular de Puerto" and
+        # "Microsoft Corporation Apple" in a table stay.
+        words = self.words.parts(match.group())
+        if (
+            not wordlists.is_common_word(first)
+            and all(self.words.name_like(word) for word in words)
+            and last not in wordlists.PLACE_FIRST_WORDS
+        ):
             return self._span(text, start, end, 0.6)
         return []
 
@@ -284,13 +313,14 @@ class PersonRecognizer(EntityRecognizer):
     def _list_member(self, word: str) -> bool:
         """Return whether a word listed beside a found name is a name too:
         a given name, or a word that is no common English word nor a place."""
-        bare = fold(word)
         if self._is_given_name(word):
             return True
-        return (
-            self.words.name_like(bare)
-            and not self.words.listed(bare)
-            and bare not in wordlists.PLACE_FIRST_WORDS
+        parts = self.words.parts(word)
+        return bool(parts) and all(
+            self.words.name_like(part)
+            and not wordlists.is_common_word(part)
+            and part not in wordlists.PLACE_FIRST_WORDS
+            for part in parts
         )
 
     def _listed_with(
@@ -392,6 +422,9 @@ class PersonRecognizer(EntityRecognizer):
         )
 
     def _spreads(self, part: str) -> bool:
+        """Return whether a part of a found name is redacted wherever it
+        stands alone. Surnames that are everyday words ("Valley", "West")
+        and the first words of place names ("Puerto") are not."""
         part = part.strip(".,")
         bare = fold(part)
         return (
@@ -400,6 +433,8 @@ class PersonRecognizer(EntityRecognizer):
             and (bare in self.given_names or bare in self.surnames)
             and bare not in wordlists.COMMON_WORD_NAMES
             and bare not in wordlists.NOT_NAME_WORDS
+            and bare not in wordlists.PLACE_FIRST_WORDS
+            and (bare in self.given_names or not wordlists.is_everyday_word(bare))
         )
 
     def spread(

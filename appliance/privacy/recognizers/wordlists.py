@@ -36,6 +36,9 @@ from spacy.lang.en.stop_words import STOP_WORDS as SPACY_STOP_WORDS
 # that are no English word count far less ("lakshmi" 70, "sophy" 50) or
 # not at all ("adeyemi").
 COMMON_WORD_COUNT = 100
+# A word counted this often is an everyday word ("valley" 14,516, "west"
+# 37,891), unlike most surnames, even frequent ones ("smith" 1,006).
+EVERYDAY_WORD_COUNT = 5000
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -160,7 +163,7 @@ NOT_NAME_WORDS = _word_set(
     fw fwd ref nr no open market united
     cheers thanks hi hello hey sincerely congratulations congrats greetings
     payable receivable procurement purchasing billing collections
-    underwriting reception facilities logistics helpdesk
+    underwriting reception facilities logistics helpdesk jr sr ii iii iv
     week weekly welcome work workforce yearly year years you your
     """
 )
@@ -236,6 +239,11 @@ def english_counts() -> dict[str, int]:
 def is_common_word(word: str) -> bool:
     """Return whether ``word`` (folded) is a common English word."""
     return english_counts().get(word, 0) >= COMMON_WORD_COUNT
+
+
+def is_everyday_word(word: str) -> bool:
+    """Return whether ``word`` (folded) is an everyday English word."""
+    return english_counts().get(word, 0) >= EVERYDAY_WORD_COUNT
 
 
 _LATIN_WORD = regex.compile(r"\p{Latin}[\p{Latin}'-]{1,30}")
