@@ -8,6 +8,7 @@ import pytest
 
 from appliance.privacy.analyzer import Analyzer
 from appliance.privacy.recognizers import wordlists
+from appliance.privacy.redaction import redact
 
 
 def people(analyzer: Analyzer, text: str) -> list[str]:
@@ -155,3 +156,25 @@ def test_common_words_are_left_out_of_the_world_name_lists(word: str) -> None:
 @pytest.mark.parametrize("name", ["chukwuemeka", "aoife", "ndlovu", "kowalczyk"])
 def test_world_name_lists_hold_names_of_many_origins(name: str) -> None:
     assert name in wordlists.world_given_names() | wordlists.world_surnames()
+
+
+# One case of each kind through redact(), with the vault, as callers use it.
+REDACTED = [
+    ("Temitope Oyebanji guarantees 25% returns.", "Temitope Oyebanji"),
+    ("Please call Jean-Baptiste Kouassi about the fund.", "Jean-Baptiste Kouassi"),
+    ("Contact our adviser Nkechi Obiora today.", "Nkechi Obiora"),
+    ("Best regards,\n\nRukhsana Begum", "Rukhsana Begum"),
+    ("Name: Zielinska, Marta", "Zielinska, Marta"),
+    ("can you ask folake adeyemi to sign", "folake adeyemi"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("text", "name"), REDACTED)
+def test_redact_replaces_name_with_token(
+    fresh_engines: None, text: str, name: str
+) -> None:
+    redaction = redact(text, scope_id=f"job:names-{hash(text)}", owner_id=None)
+
+    assert name not in redaction.text
+    assert "<PERSON_1>" in redaction.text
