@@ -102,10 +102,17 @@ SENTENCE_PLACES = [
     ("The card of Olumide Bankole's wife was replaced.", "Olumide Bankole"),
     ("Olusola, please call me back.", "Olusola"),
     ("Okafor wrote back on Monday.", "Okafor"),
+    ("This is Raj from the bank.", "Raj"),
+    ("I'm Chidera, the new analyst.", "Chidera"),
+]
+
+INITIALS = [
+    ("Kind regards,\nJ. Okafor", "J. Okafor"),
+    ("Please call A. K. Mensah today.", "A. K. Mensah"),
 ]
 
 FOUND = ORIGINS + PARTICLES + CUES + ROLES + SIGNATURES + FAMILY_FIRST
-FOUND += CASES + BREAKS + FIELDS + SENTENCE_PLACES
+FOUND += CASES + BREAKS + FIELDS + SENTENCE_PLACES + INITIALS
 
 NOT_FOUND = [
     "Please call Customer Support about the refund.",
@@ -135,6 +142,10 @@ NOT_FOUND = [
     "username: jdoe",
     "Goldman Sachs's revenue rose.",
     "The Federal Reserve's decision surprised markets.",
+    "Regards,\nAccounts Payable\nNorthwind Bank",
+    "This is Monday's update.",
+    "I am happy to help.",
+    "Thanks, we will send it.",
 ]
 
 

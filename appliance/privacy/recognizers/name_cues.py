@@ -38,7 +38,17 @@ PARTICLE = (
     r"la|ter|ten|y|Ní|Nic|Ó|Uí|ni|nic))"
 )
 _GAP = r"[ \t]{1,3}"
-_RUN = PART + r"(?:" + PARTICLE + r"?" + _GAP + PART + r"){0,3}"
+# Up to two initials may come first: "J. Okafor", "A. K. Mensah".
+_RUN = (
+    r"(?:\p{Lu}\.[ \t]{0,2}){0,2}"
+    + PART
+    + r"(?:"
+    + PARTICLE
+    + r"?"
+    + _GAP
+    + PART
+    + r"){0,3}"
+)
 _CAPS_RUN = CAPS_PART + r"(?:" + _GAP + CAPS_PART + r"){0,3}"
 _LOWER_RUN = LOWER_PART + r"(?:" + _GAP + LOWER_PART + r")?"
 _NAME_RUN = r"(?P<name>" + _RUN + r"|" + _CAPS_RUN + r"|" + _LOWER_RUN + r")"
@@ -60,7 +70,7 @@ CONTACT_WORDS = (
     "call", "called", "phone", "phoned", "ring", "email", "emailed", "e-mail",
     "mail", "contact", "contacted", "message", "messaged", "text", "texted",
     "notify", "inform", "invite", "meet", "met", "per", "from", "by", "with",
-    "spoke to", "spoke with", "speak to", "speak with", "talk to",
+    "this is", "spoke to", "spoke with", "speak to", "speak with", "talk to",
     "talk with", "talked to", "talked with", "according to", "reach",
     "reached", "forward to", "send to", "sent to", "signed by", "care of",
     "c/o",
@@ -70,6 +80,7 @@ CONTACT_WORDS = (
 PERSONAL_WORDS = (
     "ask", "asked", "tell", "told", "cc", "bcc", "thank", "thanks",
     "remind", "reminded", "ping", "pinged", "my name is", "name is",
+    "i am", "i'm",
     "dear", "hi", "hello", "hey", "advisor", "adviser", "manager",
     "employee", "colleague", "coworker", "co-worker", "nurse", "patient",
     "doctor", "physician", "surgeon", "therapist", "client", "customer",
@@ -91,12 +102,14 @@ _CUE = regex.compile(
     + r")\b"
 )
 _AFTER_CUE = regex.compile(r"[,:]?" + _GAP + _NAME_RUN + r"(?![\w'])")
+# A sign-off and the name under it, blank lines allowed, or after a comma
+# on the same line where normalization joined a wrapped line.
 _SIGN_OFF = regex.compile(
-    r"(?im:^[ \t]{0,8}(?:(?:kind|best|warm|warmest|many)[ \t]{1,2}"
+    r"(?m)^[ \t]{0,8}(?i:(?:kind|best|warm|warmest|many)[ \t]{1,2}"
     r"(?:regards|wishes|thanks)|regards|sincerely|yours[ \t]{1,2}(?:sincerely|"
     r"faithfully|truly)|respectfully|cheers|thanks|thank[ \t]you|cordially|"
-    r"best|all[ \t]the[ \t]best|with[ \t]thanks|take[ \t]care|--)[,.!]?"
-    r"[ \t]{0,3}\r?\n(?:[ \t]{0,8}\r?\n){0,2}[ \t]{0,8})"
+    r"best|all[ \t]the[ \t]best|with[ \t]thanks|take[ \t]care|--)"
+    r"(?:[,.!]?[ \t]{0,3}\r?\n(?:[ \t]{0,8}\r?\n){0,2}[ \t]{0,8}|,[ \t]{1,3})"
     r"(?P<name>" + _RUN + r"|" + _CAPS_RUN + r")"
     r"(?=[ \t]{0,3}(?:$|[,|(]|-[ \t]))"
 )
@@ -293,9 +306,8 @@ class NameWords:
             cue_word = regex.sub(r"\s+", " ", fold(cue.group()))
             strength = Cue.PERSONAL if cue_word in _PERSONAL else Cue.CONTACT
             yield from self._trimmed(text, match, strength)
-        if "\n" in text:
-            for match in find_all(_SIGN_OFF, text, timeout):
-                yield Candidate(*match.span("name"), Cue.PERSONAL)
+        for match in find_all(_SIGN_OFF, text, timeout):
+            yield Candidate(*match.span("name"), Cue.PERSONAL)
         if "name" in text.lower():
             for match in find_all(_FIELD, text, timeout):
                 key = fold(match.group("key"))

@@ -126,6 +126,7 @@ _COMPANY = regex.compile(
 # A lone word after these is a place or a company more often than a person.
 _PLACE_BEFORE = regex.compile(r"(?i:\b(?:at|for|with|of|in)\s{1,3})$")
 _POSSESSIVE = regex.compile(r"['\u2019]s?$")
+_INITIAL = regex.compile(r"\p{Lu}\.")
 # spaCy labels of places and organizations.
 _NOT_PERSON_LABELS = frozenset(("GPE", "LOC", "FAC", "ORG", "NORP"))
 # Scores of names found by their place, by how plainly it marks a person.
@@ -172,6 +173,11 @@ class PersonRecognizer(EntityRecognizer):
         timeout = self.settings.timeout
         for pattern, score in ((_TITLE, 0.9), (_LABEL, 0.85), (_GREETING, 0.8)):
             for match in find_all(pattern, text, timeout):
+                # "Dear Valued Customer", "Regards, Accounts Payable": a
+                # heading word first makes the rest a team or a company.
+                first = fold(match.group("name").split()[0])
+                if pattern is not _TITLE and first in wordlists.NOT_NAME_WORDS:
+                    continue
                 found += self._span(text, *match.span("name"), score)
         # Overlapped, so that "Call Rosa Martinez" is also tried from "Rosa".
         for match in find_all(_PAIR, text, timeout, overlapped=True):
@@ -388,6 +394,8 @@ class PersonRecognizer(EntityRecognizer):
 
     @staticmethod
     def _is_filler(word: str) -> bool:
+        if _INITIAL.fullmatch(word):  # "A." in "A. K. Mensah"
+            return False
         bare = word.strip(".'-").lower()
         return (
             bare in wordlists.NOT_NAME_WORDS
