@@ -112,7 +112,23 @@ INITIALS = [
 ]
 
 FOUND = ORIGINS + PARTICLES + CUES + ROLES + SIGNATURES + FAMILY_FIRST
-FOUND += CASES + BREAKS + FIELDS + SENTENCE_PLACES + INITIALS
+TABLE = (
+    "Name | Email | Team\n"
+    "Olumide Bankole | o.bankole@example.com | Risk\n"
+    "tunde bakare | t.bakare@example.com | Audit\n"
+    "ADEWALE OGUNDIPE | a.ogundipe@example.com | Payroll\n"
+    "Okonkwo, Chidubem | c.okonkwo@example.com | Legal"
+)
+TABLES = [
+    (TABLE, "Olumide Bankole"),
+    (TABLE, "tunde bakare"),
+    (TABLE, "ADEWALE OGUNDIPE"),
+    (TABLE, "Okonkwo, Chidubem"),
+    ("customer_name,balance\nSiphiwe Dube,200", "Siphiwe Dube"),
+    ("Employee\tGrade\nnokuthula mabuza\tB2", "nokuthula mabuza"),
+]
+
+FOUND += CASES + BREAKS + FIELDS + SENTENCE_PLACES + INITIALS + TABLES
 
 NOT_FOUND = [
     "Please call Customer Support about the refund.",
@@ -146,6 +162,9 @@ NOT_FOUND = [
     "This is Monday's update.",
     "I am happy to help.",
     "Thanks, we will send it.",
+    "Product | Price\nPremium Plan | 20\nGold Account | 30",
+    "Name | Status\nN/A | open\nunknown | closed",
+    "Employee, manager and HR\nThe policy applies, effective March.",
 ]
 
 

@@ -35,6 +35,7 @@ from appliance.privacy.recognizers.name_cues import (
     Cue,
     NameWords,
 )
+from appliance.privacy.recognizers.name_tables import table_name_cells
 from appliance.privacy.recognizers.wordlists import fold
 from appliance.privacy.registry import RecognizerSpec
 
@@ -227,6 +228,8 @@ class PersonRecognizer(EntityRecognizer):
         for candidate in self.words.family_first_names(text, timeout):
             value = text[candidate.start : candidate.end]
             found += self._whole(candidate.start, candidate.end, value, 0.8)
+        for start, end in table_name_cells(text, self.words):
+            found += self._whole(start, end, text[start:end], 0.8)
         return found
 
     def _whole(
@@ -303,6 +306,7 @@ class PersonRecognizer(EntityRecognizer):
             not wordlists.is_common_word(first)
             and all(self.words.name_like(word) for word in words)
             and last not in wordlists.PLACE_FIRST_WORDS
+            and not wordlists.is_everyday_word(last)
         ):
             return self._span(text, start, end, 0.6)
         return []
