@@ -19,8 +19,9 @@ import regex
 from appliance.privacy.recognizers.name_cues import Cue, NameWords
 
 SEPARATORS = ("|", "\t", ",")
-# Longest cell of a header line; longer cells are prose, not a header.
+# Maximum length of a header cell: a longer cell is prose, not a header.
 MAX_HEADER_CELL = 40
+# Maximum length of a cell judged as a name.
 MAX_NAME_CELL = 80
 _NAME_HEADER = regex.compile(
     r"(?i:(?:(?:first|last|given|family|full|middle|legal|preferred|"
@@ -45,7 +46,8 @@ def _cells(line: str, separator: str) -> list[tuple[int, str]]:
 
 
 def _header_columns(line: str) -> tuple[str, list[int]] | None:
-    """The separator and the name columns of ``line`` if it is a header."""
+    """Return the separator and the name columns of ``line`` if it is a
+    header line, else None."""
     for separator in SEPARATORS:
         if line.count(separator) < 1:
             continue
@@ -64,7 +66,7 @@ def _is_name(words: NameWords, value: str) -> bool:
         return bool(parts) and words.family_first(
             parts.group("family"), parts.group("given"), labelled=True
         )
-    # The column says what the cell is, so its case does not matter.
+    # The column header marks the cell as a name, so its case does not matter.
     return words.accepts(value.title(), Cue.PERSONAL)
 
 
