@@ -33,6 +33,7 @@ ORIGINS = [
 
 PARTICLES = [
     ("Lars van den Berg approved the budget.", "Lars van den Berg"),
+    ("Ludwig van Beethoven was born in Bonn.", "Ludwig van Beethoven"),
     ("Ana María de los Santos moved to Denver.", "Ana María de los Santos"),
     ("The signatory is Karim bin Hamad.", "Karim bin Hamad"),
     ("Marie-Claire Fontaine chairs the audit.", "Marie-Claire Fontaine"),
@@ -78,6 +79,12 @@ FAMILY_FIRST = [
 
 CASES = [
     ("PLEASE EMAIL CHIDI OKAFOR BEFORE NOON.", "CHIDI OKAFOR"),
+    ("john smith", "john smith"),
+    ("kevin o'brien", "kevin o'brien"),
+    ("please call john tomorrow", "john"),
+    ("Contact: mary-jane watson-parker", "mary-jane watson-parker"),
+    ("Priya", "Priya"),
+    ("john", "john"),
     ("my name is ravi shankar and i lost my card", "ravi shankar"),
     ("hi priya, thanks for the update", "priya"),
     ("can you ask folake adeyemi to sign", "folake adeyemi"),
@@ -165,6 +172,10 @@ NOT_FOUND = [
     "Product | Price\nPremium Plan | 20\nGold Account | 30",
     "Name | Status\nN/A | open\nunknown | closed",
     "Employee, manager and HR\nThe policy applies, effective March.",
+    "Keep phone numbers, social security numbers and keys out of chat.",
+    "Numbers",
+    "call back later",
+    "This is great news.",
 ]
 
 

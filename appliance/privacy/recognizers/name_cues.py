@@ -29,7 +29,7 @@ from appliance.privacy.recognizers.wordlists import fold
 PREFIX = r"(?:Mc|Mac|O'|D'|Di|De|Da|Le|La|Van|Von|Al-|El-|al-|el-)?"
 PART = PREFIX + r"\p{Lu}\p{Ll}{1,25}(?:[-'][\p{Lu}\p{Ll}]\p{Ll}{1,25}){0,2}"
 CAPS_PART = r"\p{Lu}{2,25}(?:[-']\p{Lu}{2,25})?"
-LOWER_PART = r"\p{Ll}{3,25}"
+LOWER_PART = r"(?:\p{Ll}')?\p{Ll}{3,25}(?:-\p{Ll}{2,25})?"
 # Particles inside names: "Pieter van der Merwe", "Nuala Ní Bhriain",
 # "Ahmad bin Ismail", "María de la Cruz".
 PARTICLE = (
@@ -200,6 +200,14 @@ class NameWords:
     def __init__(self, given: frozenset[str], surnames: frozenset[str]) -> None:
         self.given = given
         self.surnames = surnames
+        # Given names that can start a name written in lower case.
+        self.lower_given = frozenset(
+            name
+            for name in wordlists.census_given_names() | wordlists.world_given_names()
+            if len(name) >= 3
+            and name not in wordlists.COMMON_WORD_NAMES
+            and not self.blocked(name)
+        )
 
     def blocked(self, bare: str) -> bool:
         return (
@@ -257,10 +265,12 @@ class NameWords:
         if cue is Cue.START and len(parts) == 1:
             return self.listed(parts[0]) and not wordlists.is_common_word(parts[0])
         if cue is Cue.START:
-            # Surname lists hold common words ("Ask", "Will"): at the start
-            # of a sentence only given names may be common words.
+            # Surname lists hold everyday words ("Ask", "Will"), and the
+            # start of a sentence is capitalized anyway.
             return all(
-                p in self.given or not wordlists.is_common_word(p) for p in parts
+                (self.listed(p) and not wordlists.is_everyday_word(p))
+                or not wordlists.is_common_word(p)
+                for p in parts
             )
         if len(parts) >= 2:
             return True
@@ -268,14 +278,35 @@ class NameWords:
             return True
         return parts[0] in self.given and self.listed(parts[0])
 
+    def lower_case_given(self, bare: str) -> bool:
+        """Return whether ``bare`` in lower case reads as a given name: a
+        listed given name that is no everyday word, or one that many people
+        bear ("john", "mary"), though the census lists "numbers" too."""
+        if bare not in self.lower_given:
+            return False
+        return (
+            not wordlists.is_everyday_word(bare)
+            or wordlists.census_given_share().get(bare, 0.0)
+            >= wordlists.LOWER_CASE_NAME_SHARE
+        )
+
+    def lower_case_listed(self, bare: str) -> bool:
+        """Return whether ``bare`` in lower case reads as a listed name: a
+        given name as lower_case_given has it, or a listed name that is no
+        everyday word ("smith", "adeyemi")."""
+        if self.lower_case_given(bare):
+            return True
+        return self.listed(bare) and not wordlists.is_everyday_word(bare)
+
     def _lower_case_name(self, parts: list[str]) -> bool:
-        """A name in lower case needs a listed name that is no common word
-        ("folake adeyemi", "hi priya"), and no other common word."""
-        uncommon = [self.listed(p) and not wordlists.is_common_word(p) for p in parts]
+        """A name in lower case needs a listed name ("folake adeyemi", "hi
+        priya"), and no common English word that no list holds."""
+        listed = [self.lower_case_listed(p) for p in parts]
         if len(parts) == 1:
-            return uncommon[0]
-        return any(uncommon) and all(
-            self.listed(p) or not wordlists.is_common_word(p) for p in parts
+            return listed[0]
+        return any(listed) and all(
+            known or not wordlists.is_common_word(p)
+            for p, known in zip(parts, listed, strict=True)
         )
 
     def family_first(self, family: str, given: str, *, labelled: bool) -> bool:

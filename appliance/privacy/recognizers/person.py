@@ -112,9 +112,11 @@ _CAPS_PAIR = regex.compile(
     r"(?<![\w'-])(?P<first>\p{Lu}{2,20})(?:[ \t]{1,3}\p{Lu}\.?)?[ \t]{1,3}"
     r"(?P<last>" + CAPS_PART + r")(?![\w'])"
 )
-_LOWER_WORD = regex.compile(r"(?<![\w'-])\p{Ll}{4,20}(?![\w'-])")
+_LOWER_WORD = regex.compile(r"(?<![\w'-])\p{Ll}{4,20}(?![\w'])")
+# "sophy santino", "kevin o'brien", "mary-jane watson-parker".
 _LOWER_PAIR = regex.compile(
-    r"(?P<first>\p{Ll}{4,20})[ \t]{1,3}(?P<last>\p{Ll}{4,25})(?![\w'-])"
+    r"(?P<first>\p{Ll}{4,20}(?:-\p{Ll}{2,20})?)[ \t]{1,3}"
+    r"(?P<last>(?:\p{Ll}')?\p{Ll}{3,25}(?:-\p{Ll}{2,25})?)(?![\w'-])"
 )
 _WORD = regex.compile(r"[\w'.-]+")
 _BAD_CHARACTER = regex.compile(r"[^\p{L}\s.'-]")
@@ -128,6 +130,7 @@ _COMPANY = regex.compile(
 _PLACE_BEFORE = regex.compile(r"(?i:\b(?:at|for|with|of|in)\s{1,3})$")
 _POSSESSIVE = regex.compile(r"['\u2019]s?$")
 _INITIAL = regex.compile(r"\p{Lu}\.")
+_ONE_WORD = regex.compile(r"\p{L}[\p{L}'-]{1,30}")
 # spaCy labels of places and organizations.
 _NOT_PERSON_LABELS = frozenset(("GPE", "LOC", "FAC", "ORG", "NORP"))
 # Scores of names found by their place, by how plainly it marks a person.
@@ -145,15 +148,6 @@ class PersonRecognizer(EntityRecognizer):
         self.given_names = wordlists.given_names()
         self.surnames = wordlists.surnames()
         self.words = NameWords(self.given_names, self.surnames)
-        # Listed given names that can start a name written in lower case.
-        self.lower_given = {
-            name
-            for name in wordlists.census_given_names() | wordlists.world_given_names()
-            if len(name) >= 4
-            and name not in wordlists.COMMON_WORD_NAMES
-            and name not in wordlists.NOT_NAME_WORDS
-            and name not in wordlists.STOP_WORDS
-        }
 
     def load(self) -> None:
         return
@@ -189,8 +183,9 @@ class PersonRecognizer(EntityRecognizer):
             if self._is_given_name(match.group("name")):
                 found += self._span(text, *match.span("name"), 0.7)
         found += self._by_place(text, nlp_artifacts)
+        found += self._alone(text)
         for match in find_all(_LOWER_WORD, text, timeout):
-            if match.group() in self.lower_given:
+            if self.words.lower_case_given(match.group()):
                 following = _LOWER_PAIR.match(text, match.start(), timeout=timeout)
                 found += self._lower_pair(following) if following else []
         return found
@@ -231,6 +226,17 @@ class PersonRecognizer(EntityRecognizer):
         for start, end in table_name_cells(text, self.words):
             found += self._whole(start, end, text[start:end], 0.8)
         return found
+
+    def _alone(self, text: str) -> list[RecognizerResult]:
+        """A text that is one given name and nothing else, as a form field or
+        a chat message holds it ("Priya", "john")."""
+        value = text.strip(" \t\r\n.,;:!?")
+        if not _ONE_WORD.fullmatch(value):
+            return []
+        if not self.words.lower_case_given(fold(value)):
+            return []
+        start = text.index(value)
+        return self._whole(start, start + len(value), value, 0.6)
 
     def _whole(
         self, start: int, end: int, value: str, score: float
@@ -364,10 +370,9 @@ class PersonRecognizer(EntityRecognizer):
         listed given name, the second a listed name, neither a common word.
         It scores just above the threshold."""
         last = match.group("last")
-        if (
-            (last in self.surnames or last in self.given_names)
-            and self.words.listed(last)
-            and not wordlists.is_common_word(last)
+        first_part = last.replace("'", "").split("-")[0]
+        if self.words.lower_case_listed(last) or self.words.lower_case_listed(
+            first_part
         ):
             score = self.settings.threshold + 0.05
             return [result(self.spec.entity, *match.span(), score, self.spec.name)]

@@ -11,10 +11,9 @@ Given names and surnames come from three sources:
 - a short list here of given names common outside both.
 
 Faker's lists hold some common words ("Blessing", "Precious", "Justice",
-"America"); a name from them that is a common English word is left out,
-so that it never makes a name of a capitalized phrase. Common English words
-are those that pyspellchecker's English frequency list (word counts from
-the OpenSubtitles corpus) counts at least COMMON_WORD_COUNT times.
+"General"); an entry that pyspellchecker's English frequency list (word
+counts from the OpenSubtitles corpus) counts at least LISTED_WORD_COUNT
+times is left out, so that it never makes a name of a capitalized phrase.
 """
 
 from __future__ import annotations
@@ -36,9 +35,17 @@ from spacy.lang.en.stop_words import STOP_WORDS as SPACY_STOP_WORDS
 # that are no English word count far less ("lakshmi" 70, "sophy" 50) or
 # not at all ("adeyemi").
 COMMON_WORD_COUNT = 100
+# Names are frequent in film dialogue too ("campbell" 530, "ludwig" 107),
+# so Faker's entries are left out only from this count on, where English
+# words outnumber names ("plaza", "forum", "holder").
+LISTED_WORD_COUNT = 1000
 # A word counted this often is an everyday word ("valley" 14,516, "west"
 # 37,891), unlike most surnames, even frequent ones ("smith" 1,006).
 EVERYDAY_WORD_COUNT = 5000
+# An everyday word reads as a given name in lower case only when at least
+# this percentage of people in the census bear it: "john" (3.271) and
+# "grace" (0.189) do, "numbers" (0.008) and "young" (0.010) do not.
+LOWER_CASE_NAME_SHARE = 0.05
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -256,6 +263,10 @@ def _provider_names(attribute_kind: str) -> set[str]:
 
     found: set[str] = set()
     for module in pkgutil.iter_modules(people.__path__):
+        # The generic English list holds United States baby names such as
+        # "Texas" and "Boston"; the census lists cover English names.
+        if module.name == "en":
+            continue
         provider = getattr(
             importlib.import_module(f"{people.__name__}.{module.name}"),
             "Provider",
@@ -283,7 +294,7 @@ def _uncommon(words: Iterable[str]) -> frozenset[str]:
     return frozenset(
         word
         for word in words
-        if not is_common_word(word)
+        if english_counts().get(word, 0) < LISTED_WORD_COUNT
         and word not in STOP_WORDS
         and word not in NOT_NAME_WORDS
         and word not in MONTHS_AND_DAYS
@@ -292,13 +303,13 @@ def _uncommon(words: Iterable[str]) -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def world_given_names() -> frozenset[str]:
-    """Given names from Faker's providers that are no common English word."""
+    """Given names from Faker's providers, without common English words."""
     return _uncommon(_provider_names("first"))
 
 
 @lru_cache(maxsize=1)
 def world_surnames() -> frozenset[str]:
-    """Surnames from Faker's providers that are no common English word."""
+    """Surnames from Faker's providers, without common English words."""
     return _uncommon(_provider_names("last"))
 
 
@@ -312,6 +323,21 @@ def census_given_names() -> frozenset[str]:
     return frozenset(
         _census_names("dist.male.first") | _census_names("dist.female.first")
     )
+
+
+@lru_cache(maxsize=1)
+def census_given_share() -> dict[str, float]:
+    """Return each census given name's share of people, in percent, the
+    larger of its male and female shares ("john" 3.271, "numbers" 0.008)."""
+    shares: dict[str, float] = {}
+    for filename in ("dist.male.first", "dist.female.first"):
+        text = resources.files("names").joinpath(filename).read_text(encoding="ascii")
+        for line in text.splitlines():
+            fields = line.split()
+            if len(fields) >= 2:
+                name = fields[0].lower()
+                shares[name] = max(shares.get(name, 0.0), float(fields[1]))
+    return shares
 
 
 @lru_cache(maxsize=1)
