@@ -8,7 +8,9 @@ Given names and surnames come from three sources:
   about 60 locales written in Latin letters (West and East Africa, South
   Asia, Turkey, Central Asia, Eastern and Western Europe, Latin America,
   and the romanized Japanese and Chinese lists);
-- a short list here of given names common outside both.
+- short lists here of given names and surnames common outside both,
+  and of Russian and Ukrainian surnames, which Faker spells only in
+  Cyrillic letters.
 
 Faker's lists hold some common words ("Blessing", "Precious", "Justice",
 "General"); an entry that pyspellchecker's English frequency list (word
