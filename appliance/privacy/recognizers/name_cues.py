@@ -1,7 +1,8 @@
 """Names that the text marks by their place rather than by the name lists:
-after a verb of contact or a role ("please call ...", "our advisor ..."),
-under a sign-off, family name first with a comma, or at the start of a
-sentence followed by a verb.
+after a verb of contact, a self-introduction or a role ("please call ...",
+"I'm ...", "our advisor ..."), under a sign-off, in a form field or JSON
+key, family name first with a comma, and at the start of a sentence before
+a verb, before "'s" or addressed ("Olusola, please ...").
 
 A candidate is a run of name-shaped words. ``NameWords`` judges each word
 by the name lists and by how common it is in English: a word that is a
@@ -245,8 +246,8 @@ class NameWords:
         return words
 
     def accepts(self, value: str, cue: Cue) -> bool:
-        """Whether ``value``, found after a cue of strength ``cue``, is a
-        name."""
+        """Return whether ``value``, found after a cue of strength ``cue``,
+        is a name."""
         parts = self.parts(value)
         if not parts or not all(self.name_like(p) for p in parts):
             return False
@@ -310,9 +311,10 @@ class NameWords:
         )
 
     def family_first(self, family: str, given: str, *, labelled: bool) -> bool:
-        """Whether "``family``, ``given``" is a name written family first.
-        After a label or in a list separated by semicolons two name-like
-        words suffice; at the start of a line one must be a listed name."""
+        """Return whether "``family``, ``given``" is a name written family
+        first. After a label or in a list separated by semicolons two
+        name-like words suffice; at the start of a line one must be a
+        listed name."""
         family_parts, given_parts = self.parts(family), self.parts(given)
         if not family_parts or not given_parts:
             return False
@@ -327,7 +329,7 @@ class NameWords:
         )
 
     def candidates(self, text: str, timeout: float) -> Iterator[Candidate]:
-        """Runs of name-shaped words whose place marks a person."""
+        """Yield runs of name-shaped words whose place marks a person."""
         for cue in find_all(_CUE, text, timeout):
             if cue.start() > 0 and text[cue.start() - 1] == "-":
                 continue
