@@ -63,7 +63,9 @@ def _header_columns(line: str) -> tuple[str, list[int]] | None:
 def _is_name(words: NameWords, value: str) -> bool:
     if "," in value:
         parts = _FAMILY_FIRST_CELL.fullmatch(value)
-        return bool(parts) and words.family_first(
+        if parts is None:
+            return False
+        return words.family_first(
             parts.group("family"), parts.group("given"), labelled=True
         )
     # The column header marks the cell as a name, so its case does not matter.
