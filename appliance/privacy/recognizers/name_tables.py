@@ -23,6 +23,9 @@ SEPARATORS = ("|", "\t", ",")
 MAX_HEADER_CELL = 40
 # Maximum length of a cell judged as a name.
 MAX_NAME_CELL = 80
+# These two patterns only ever see one cell of at most MAX_NAME_CELL
+# characters and have no nested repetition, so they run without the
+# time limit that patterns over whole texts get.
 _NAME_HEADER = regex.compile(
     r"(?i:(?:(?:first|last|given|family|full|middle|legal|preferred|"
     r"customer|client|employee|patient|contact|member|holder|beneficiary|"
