@@ -3,7 +3,8 @@ evaluation script, the speed benchmark and the test that runs a subset in CI.
 
 Each line of data/redaction_corpus.jsonl is a case: ``text`` with every
 entity marked inline as ``[[TYPE:value]]``, ``tags`` (hr, finance,
-adversarial, fault, negative), an optional ``source`` for sentences quoted
+adversarial, fault, hard, negative, and names with one names-KIND tag per
+kind of name case), an optional ``source`` for sentences quoted
 from public-domain documents, and an optional ``pad`` that repeats a
 sentence until the text reaches ``length`` characters (followed by
 ``suffix``), so that a text over spaCy's 1,000,000-character limit need not

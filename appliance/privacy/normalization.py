@@ -69,6 +69,9 @@ _SOFT_BREAK = regex.compile(r"(?<=[A-Za-z,;])[ \t]*\r?\n[ \t]*(?=[A-Za-z(])")
 # entry, a "Label:" field) rather than continue the line before them.
 _HEADING = regex.compile(r"[#>|]")
 _ITEM_START = regex.compile(r"[#>*|+-]|\d{1,3}[.)]\s|[A-Za-z][\w /&]{0,30}:")
+# Rows of a table: cells joined by " | " (as document extraction writes
+# them), by tabs, or by commas without a space ("name,email").
+_TABLE_ROW = regex.compile(r" \| |\t|(?<=[^\d\s]),(?=[^\d\s])")
 # A letter O or l between digits of a number ("123-45-67O9"), but not inside
 # a code that mixes letters and digits ("bc1qy5l643"), whose letters are real.
 _DIGIT_LOOKALIKE = regex.compile(
@@ -182,7 +185,11 @@ def _is_soft_break(text: str, match: regex.Match[str]) -> bool:
     line_start = text.rfind("\n", 0, match.start()) + 1
     previous_line = text[line_start : match.start()].lstrip()
     next_line = text[match.end() : match.end() + 40]
-    return not (_HEADING.match(previous_line) or _ITEM_START.match(next_line))
+    if _HEADING.match(previous_line) or _ITEM_START.match(next_line):
+        return False
+    line_end = text.find("\n", match.end())
+    next_row = text[match.end() : line_end if line_end >= 0 else len(text)]
+    return not (_TABLE_ROW.search(previous_line) or _TABLE_ROW.search(next_row))
 
 
 def _break_replacements(text: str) -> list[tuple[int, int, str]]:

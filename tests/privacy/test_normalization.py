@@ -27,6 +27,10 @@ ZERO_WIDTH = "\u200b"
         ("## Leave\nEmployees may", "## Leave\nEmployees may"),
         ("SSN 123-45-67O9", "SSN 123-45-6709"),
         ("bc1qy5l643", "bc1qy5l643"),
+        ("Name | Email\nAda Obi | a@x.example", "Name | Email\nAda Obi | a@x.example"),
+        ("name,email\nAda Obi,a@x.example", "name,email\nAda Obi,a@x.example"),
+        ("Name\tTeam\nAda Obi\tRisk", "Name\tTeam\nAda Obi\tRisk"),
+        ("the fee of $1,200 is\ndue today", "the fee of $1,200 is due today"),
     ],
 )
 def test_normalize_table(original, normalized):

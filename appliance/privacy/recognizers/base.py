@@ -54,6 +54,17 @@ def find_all(
         raise AnalysisTimeout(pattern.pattern[:40]) from None
 
 
+def match_at(
+    pattern: regex.Pattern[str], text: str, position: int, timeout: float
+) -> regex.Match[str] | None:
+    """Match ``pattern`` at ``position`` of ``text``; raise AnalysisTimeout
+    after ``timeout`` seconds."""
+    try:
+        return pattern.match(text, position, timeout=timeout)
+    except TimeoutError:
+        raise AnalysisTimeout(pattern.pattern[:40]) from None
+
+
 def trie_pattern(words: Iterable[str]) -> str:
     """Build a regex that matches any of ``words``, longest first, with shared
     prefixes factored out ("back (?:injury|pain)"), which the regex engine
