@@ -1,8 +1,9 @@
-"""The deployment material in deploy/ and docs/ against the code it describes:
-every APPLIANCE_ variable is documented, the example engines files load
-through the registry, every systemd unit starts a command that exists, the
-database grants match the audit log's append-only tables, and every YAML and
-JSON file parses."""
+"""The deployment material in deploy/ and docs/ against the code it describes.
+Every APPLIANCE_ variable is documented, the example engines files load
+through the registry, and every systemd unit starts a command that exists.
+One sequencer runs, and only it sees the signing key. The database grants
+match the audit log's append-only tables, and every YAML and JSON file
+parses."""
 
 from __future__ import annotations
 
@@ -532,7 +533,7 @@ def k8s_environment() -> dict[str, str]:
 def file_forms(environment: dict[str, str]) -> dict[str, str]:
     """The _FILE variables that the settings read a file from at start-up:
     the file form of a variable the code reads, not a variable of its own
-    that holds a path (APPLIANCE_AUDIT_SIGNING_KEY_FILE)."""
+    whose value is a path (APPLIANCE_AUDIT_SIGNING_KEY_FILE)."""
     known = variables_in_code()
     return {
         name: value
@@ -588,14 +589,19 @@ def test_compose_service_has_its_secret_files(name):
 
 
 @pytest.mark.parametrize("name", sorted(compose_services()))
-def test_only_compose_sequencer_gets_signing_key_and_writes_sink(name):
-    service = compose_services()[name]
-    sink_mounts = [v for v in service.get("volumes", []) if f":{SINK}" in v]
-    is_sequencer = name == "sequencer"
+def test_compose_signing_key_only_in_sequencer(name):
+    secrets = compose_services()[name].get("secrets", [])
 
-    assert (SIGNING_KEY_SECRET in service.get("secrets", [])) is is_sequencer
+    assert (SIGNING_KEY_SECRET in secrets) is (name == "sequencer")
+
+
+@pytest.mark.parametrize("name", sorted(compose_services()))
+def test_compose_sink_writable_only_by_sequencer(name):
+    volumes = compose_services()[name].get("volumes", [])
+    sink_mounts = [volume for volume in volumes if f":{SINK}" in volume]
+
     for mount in sink_mounts:
-        assert mount.endswith(":ro") is not is_sequencer, mount
+        assert mount.endswith(":ro") is not (name == "sequencer"), mount
 
 
 def k8s_sequencers() -> list[str]:
@@ -641,14 +647,20 @@ def test_k8s_pod_has_its_secret_files(name):
 
 
 @pytest.mark.parametrize("name", sorted(k8s_pods()))
-def test_only_k8s_sequencer_gets_signing_key_and_writes_sink(name):
+def test_k8s_signing_key_only_in_sequencer(name):
     mounts = mounted_volumes(k8s_pods()[name])
-    key_folder = str(Path(k8s_environment()["APPLIANCE_AUDIT_SIGNING_KEY_FILE"]).parent)
-    is_sequencer = name == "appliance-sequencer"
+    key = Path(k8s_environment()["APPLIANCE_AUDIT_SIGNING_KEY_FILE"])
 
-    assert (key_folder in mounts) is is_sequencer
+    assert (str(key.parent) in mounts) is (name == "appliance-sequencer")
+
+
+@pytest.mark.parametrize("name", sorted(k8s_pods()))
+def test_k8s_sink_writable_only_by_sequencer(name):
+    mounts = mounted_volumes(k8s_pods()[name])
+
     if SINK in mounts:
-        assert mounts[SINK][1] is not is_sequencer, "sink read-only flag"
+        read_only = mounts[SINK][1]
+        assert read_only is not (name == "appliance-sequencer")
 
 
 @pytest.mark.parametrize("name", ["appliance-web", "appliance-worker"])
@@ -831,8 +843,8 @@ def granted(
     django_db_setup: None, django_db_blocker: Any
 ) -> Iterator[set[tuple[str, str, str]]]:
     """Run deploy/postgres/grants.sql for a role of its own on the test
-    database, as appliance-migrate.service does; yield the (role, table,
-    privilege) triples that role and the audit writer role hold afterwards."""
+    database, as appliance-migrate.service does. Yield the (role, table,
+    privilege) triples that role and the audit writer role have afterwards."""
     role = f"deploy_grants_check_{os.getpid()}"
     with django_db_blocker.unblock():
         url = database_url()
@@ -852,8 +864,8 @@ def granted(
         psql(url, "-c", f"DROP OWNED BY {role}; DROP ROLE {role}")
 
 
-# pytest-django creates the test database only for a run that holds a test
-# marked with django_db. These tests read the database through psql alone.
+# pytest-django creates the test database only for a run that includes a
+# test marked with django_db. These tests read the database through psql alone.
 needs_test_database = pytest.mark.django_db
 
 

@@ -8,7 +8,7 @@
 \set app_role appliance_app
 \endif
 
--- One transaction, so that the runtime role never holds the rights on the
+-- One transaction, so that the runtime role never has the rights on the
 -- audit tables that the broad grant gives and the statements after it take
 -- away again.
 BEGIN;
@@ -28,7 +28,7 @@ REVOKE UPDATE, DELETE, TRUNCATE
     ON TABLE audit_event, audit_log_entry, audit_legacy_event
     FROM :"app_role";
 -- No code writes to the legacy table any more, and its rows are outside the
--- Merkle tree, so a row added there could not be told from an old one.
+-- Merkle tree, so a row added there would look like an old one.
 REVOKE INSERT ON TABLE audit_legacy_event FROM :"app_role";
 
 COMMIT;
