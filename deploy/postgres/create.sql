@@ -3,9 +3,10 @@
 -- then set both passwords with \password (see deploy/README.md).
 --
 -- appliance_owner owns the schema and runs the migrations.
--- appliance_app is what the web server and the workers connect as. It reads
--- and writes rows but cannot change the schema, and deploy/postgres/grants.sql
--- withholds UPDATE, DELETE and TRUNCATE on the audit tables from it.
+-- appliance_app is what the web server, the workers and the audit sequencer
+-- connect as. It reads and writes rows but cannot change the schema, and
+-- deploy/postgres/grants.sql withholds UPDATE, DELETE and TRUNCATE on the
+-- audit log's append-only tables from it.
 
 CREATE ROLE appliance_owner LOGIN;
 CREATE ROLE appliance_app LOGIN;

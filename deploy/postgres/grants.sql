@@ -8,18 +8,27 @@
 \set app_role appliance_app
 \endif
 
+-- One transaction, so that the runtime role never has the rights on the
+-- audit tables that the broad grant gives and the statements after it take
+-- away again.
+BEGIN;
+
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO :"app_role";
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO :"app_role";
 
--- The audit log is append-only for the application. A trigger already rejects
--- UPDATE and DELETE on audit_auditevent. Without these rights the runtime role
--- cannot even try them, and it never gets TRUNCATE, which the trigger does not
--- cover. SELECT stays because INSERT ... RETURNING needs it.
-SELECT format(
-    'REVOKE UPDATE, DELETE, TRUNCATE ON TABLE %I.%I FROM %I',
-    schemaname, tablename, :'app_role'
-)
-FROM pg_tables
-WHERE schemaname = 'public' AND tablename LIKE 'audit\_%'
-ORDER BY tablename
-\gexec
+-- The audit log's append-only tables: the pending events, the sequenced log
+-- and the events kept from before the tamper-evident log. Their triggers
+-- reject UPDATE, DELETE and TRUNCATE (audit migrations 0002 and 0005), and
+-- migration 0005 revokes the same three rights from PUBLIC and from the
+-- migrating role. Without them the runtime role cannot even try. SELECT stays
+-- because INSERT ... RETURNING needs it. The other audit tables (data keys,
+-- the sequencer's state, checkpoints, verification runs) are updated in place
+-- and keep every right.
+REVOKE UPDATE, DELETE, TRUNCATE
+    ON TABLE audit_event, audit_log_entry, audit_legacy_event
+    FROM :"app_role";
+-- No code writes to the legacy table any more, and its rows are outside the
+-- Merkle tree, so a row added there would look like an old one.
+REVOKE INSERT ON TABLE audit_legacy_event FROM :"app_role";
+
+COMMIT;

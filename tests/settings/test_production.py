@@ -119,3 +119,20 @@ def test_vault_provider_needs_address_and_token():
     result = manage(env, "check")
     assert result.returncode != 0
     assert "APPLIANCE_AUDIT_VAULT_ADDR" in result.stderr
+
+
+def test_signing_key_file_is_not_read_at_start(tmp_path):
+    # The web server and the worker get the signing key's path but cannot
+    # read the file; only the sequencer opens it.
+    missing = tmp_path / "audit-signing" / "audit_signing_key.pem"
+    env = production_env(AUDIT_SIGNING_KEY_FILE=str(missing))
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr
+
+
+def test_sequencer_stops_at_start_without_signing_key(tmp_path):
+    missing = tmp_path / "audit-signing" / "audit_signing_key.pem"
+    env = production_env(AUDIT_SIGNING_KEY_FILE=str(missing))
+    result = manage(env, "audit", "sequencer")
+    assert result.returncode != 0
+    assert f"the key file {missing} cannot be read" in result.stderr
