@@ -18,6 +18,12 @@ SELECT count(*), min(p.occurred_at)
 FROM audit_event p
 WHERE (p.txid, p.id) > (%s, %s)
 """
+# Events newer than the last one sequenced but with a lower transaction id:
+# transaction ids went backwards (see sequencer.py), so they would never be
+# taken.
+STRANDED_SQL = """
+SELECT EXISTS (SELECT 1 FROM audit_event p WHERE p.id > %s AND p.txid < %s)
+"""
 
 
 @dataclass
@@ -29,6 +35,7 @@ class ChainStatus:
     last_checkpoint: Checkpoint | None
     unexported_since: datetime | None
     last_run: VerificationRun | None
+    stranded: bool = False
 
     @property
     def problems(self) -> list[str]:
@@ -38,6 +45,11 @@ class ChainStatus:
         if self.last_run is not None and not self.last_run.ok:
             found.append(
                 f"verification failed at entry {self.last_run.first_bad_index}"
+            )
+        if self.stranded:
+            found.append(
+                "events have lower transaction ids than the last one sequenced "
+                "(restored from a logical dump?)"
             )
         if self.oldest_pending is not None and now - self.oldest_pending > limit:
             found.append("events are waiting for the sequencer")
@@ -55,6 +67,8 @@ def chain_status() -> ChainStatus:
     with connection.cursor() as cursor:
         cursor.execute(BACKLOG_SQL, [state.last_txid, state.last_pending_id])
         backlog, oldest = cursor.fetchone()
+        cursor.execute(STRANDED_SQL, [state.last_pending_id, state.last_txid])
+        stranded = bool(cursor.fetchone()[0])
     unexported = (
         Checkpoint.objects.filter(exported_at=None).order_by("signed_at").first()
     )
@@ -66,6 +80,7 @@ def chain_status() -> ChainStatus:
         last_checkpoint=Checkpoint.objects.order_by("-size").first(),
         unexported_since=unexported.signed_at if unexported else None,
         last_run=VerificationRun.objects.exclude(finished_at=None).first(),
+        stranded=stranded,
     )
 
 

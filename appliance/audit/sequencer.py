@@ -199,6 +199,18 @@ class Sequencer:
                 )
                 self.resync()
             limit, own = self._horizon()
+            # Rows of this very transaction (tests only) lie above the horizon.
+            reach = max(limit, own + 1) if include_own else limit
+            if reach < state.last_txid:
+                # Transaction ids only grow within one cluster. A restore from
+                # a logical dump (pg_dump) into a new cluster starts them
+                # lower, and new events would sort before the watermark and
+                # never be taken; stop loudly instead.
+                raise SequencerHalted(
+                    f"transaction ids went backwards (horizon {limit} is below "
+                    f"the last sequenced {state.last_txid}); was the database "
+                    "restored from a logical dump?"
+                )
             rows = self._pending(state, limit, own if include_own else -1)
             batch = self._append(rows)
             if rows:

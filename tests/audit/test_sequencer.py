@@ -170,3 +170,22 @@ def test_small_batches_take_every_event_once():
     assert list(LogEntry.objects.values_list("object_id", flat=True)) == [
         f"job-{i}" for i in range(11)
     ]
+
+
+@pytest.mark.django_db
+def test_sequencer_halts_when_transaction_ids_go_backwards():
+    """A logical restore into a new cluster restarts transaction ids lower;
+    events written after it must not be silently stranded."""
+    from appliance.audit.health import chain_status
+
+    record_many(3)
+    sequence_now()
+    # What a restored state row looks like to the new cluster: its last
+    # transaction id lies far in this cluster's future.
+    SequencerState.objects.filter(id=1).update(last_txid=2**40)
+    record_many(2, prefix="after-restore")
+
+    with pytest.raises(SequencerHalted, match="transaction ids went backwards"):
+        sequence_now()
+    assert chain_status().stranded
+    assert any("logical dump" in problem for problem in chain_status().problems)
