@@ -10,6 +10,7 @@ from celery import Task, shared_task
 
 from appliance.audit import verification
 from appliance.compliance.services import process_job
+from appliance.escalation import egress
 from appliance.jobs import execution
 from appliance.logging import log_context
 
@@ -43,3 +44,13 @@ def verify_audit_log(self: Task[Any, Any]) -> dict[str, Any]:
         "log_size": report.log_size,
         "first_bad_index": report.first_bad_index,
     }
+
+
+# Sending is not retried by Celery: egress.send retries transient provider
+# errors itself and leaves the request failed after that, so a redelivery
+# never sends the same bytes twice.
+@shared_task(bind=True, name="escalation.send")
+def send_escalation(self: Task[Any, Any], request_id: str) -> dict[str, str]:
+    with log_context(task_id=str(self.request.id), escalation_id=request_id):
+        outcome = egress.send(request_id)
+    return {"escalation_id": request_id, "state": outcome.state}

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from appliance.api import views
+from appliance.api import escalations, views
 
 urlpatterns = [
     path(
@@ -13,4 +13,29 @@ urlpatterns = [
     path("v1/jobs/<uuid:job_id>", views.JobDetail.as_view(), name="job-detail"),
     path("v1/jobs/<uuid:job_id>/retry", views.JobRetry.as_view(), name="job-retry"),
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "v1/escalations",
+        escalations.EscalationList.as_view(),
+        name="escalation-list",
+    ),
+    path(
+        "v1/escalations/<uuid:escalation_id>",
+        escalations.EscalationDetail.as_view(),
+        name="escalation-detail",
+    ),
+    path(
+        "v1/escalations/<uuid:escalation_id>/approve",
+        escalations.EscalationApprove.as_view(),
+        name="escalation-approve",
+    ),
+    path(
+        "v1/escalations/<uuid:escalation_id>/reject",
+        escalations.EscalationReject.as_view(),
+        name="escalation-reject",
+    ),
+    path(
+        "v1/escalations/<uuid:escalation_id>/accept",
+        escalations.EscalationAccept.as_view(),
+        name="escalation-accept",
+    ),
 ]
