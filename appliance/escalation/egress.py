@@ -156,17 +156,19 @@ def _check_budget(request: EscalationRequest) -> None:
 
 
 def host_allowed(url: str) -> bool:
-    """True if ``url``'s host is in the allow-list. Plain HTTP is accepted
-    for loopback addresses only (a local gateway); anything else needs
-    HTTPS."""
+    """True if ``url``'s host, or host and port, is in the allow-list. Plain
+    HTTP is accepted for loopback addresses only (a gateway on this host);
+    anything else needs HTTPS."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if host not in {h.lower() for h in settings.ESCALATION_ALLOWED_HOSTS}:
+    if parts.scheme not in ("http", "https"):
+        return False
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    allowed = {entry.lower() for entry in settings.ESCALATION_ALLOWED_HOSTS}
+    if host not in allowed and f"{host}:{port}" not in allowed:
         return False
     if parts.scheme == "https":
         return True
-    if parts.scheme != "http":
-        return False
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
