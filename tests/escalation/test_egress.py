@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from appliance.audit.models import AuditEvent
-from appliance.escalation import egress, providers, services
+from appliance.escalation import egress, providers, sealing, services
 from appliance.escalation.models import EscalationRequest
 from appliance.privacy.redaction import TOKEN_PATTERN
 from tests.escalation.conftest import MODEL, PROVIDER, finished_job, write_providers
@@ -77,6 +77,7 @@ def test_sent_records_tokens_cost_and_sealed_answer(people, provider):
     assert (request.prompt_tokens, request.completion_tokens) == (120, 30)
     # 120 * 5 / 1e6 + 30 * 15 / 1e6
     assert request.cost == Decimal("0.001050")
+    assert request.answer_sealed is not None
     assert provider.answer.encode() not in bytes(request.answer_sealed)
     assert services.redacted_answer(request) == provider.answer
     event = AuditEvent.objects.get(action="escalation.sent", object_id=str(request.id))
@@ -131,8 +132,6 @@ def test_residual_identifier_blocks_send(people, provider):
     # An edit that keeps the hash in step with the body, as a bug or an
     # attacker with the data key could: the residual scan still stops it.
     digest = hashlib.sha256(body).hexdigest()
-    from appliance.escalation import sealing
-
     EscalationRequest.objects.filter(id=request.id).update(
         body_sealed=sealing.seal(request.id, sealing.BODY, body), body_sha256=digest
     )
@@ -147,7 +146,7 @@ def test_residual_identifier_blocks_send(people, provider):
 def test_redirect_is_not_followed(people, tmp_path, settings):
     with (
         FakeProvider() as elsewhere,
-        FakeProvider(redirect_to=f"http://127.0.0.1:0/elsewhere") as redirecting,
+        FakeProvider() as redirecting,
     ):
         redirecting.redirect_to = f"{elsewhere.url}/chat/completions"
         settings.ESCALATION_PROVIDERS_FILE = str(

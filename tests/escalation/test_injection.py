@@ -10,6 +10,7 @@ re-identified value back from the API.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -82,14 +83,15 @@ def test_model_outputs_trigger_nothing(people, provider, attacker, settings):
     assert attacker.received() == []
 
 
-def request_for(client, job) -> dict:
+def request_for(client, job) -> dict[str, Any]:
     response = client.post(
         "/api/v1/escalations",
         {"job": str(job.id), "provider": PROVIDER, "model": MODEL},
         format="json",
     )
     assert response.status_code == 201, response.content
-    return response.json()
+    created: dict[str, Any] = response.json()
+    return created
 
 
 @pytest.mark.parametrize("answer_index", [0, 1])
