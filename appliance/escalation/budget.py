@@ -1,8 +1,8 @@
 """Team budgets: what a team has spent or committed in the current month.
 
-Sent requests count at the cost the provider reported; approved and
-in-flight ones at their estimate, so that two approved requests cannot both
-pass a check that only one of them fits.
+Sent requests count at the cost the provider reported. Approved and
+in-flight ones count at their estimate, so two approved requests cannot
+both pass a check that only one of them fits.
 """
 
 from __future__ import annotations

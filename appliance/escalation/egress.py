@@ -1,11 +1,11 @@
 """The one module that sends prompt content outside the building.
 
 ``send`` takes a request id and decides again, from the database, whether
-the request may leave: it needs the approvals the policy required, each by
-an approver other than the requester and for the same SHA-256 as the body
-that is sent; it must not have expired; the body must pass the residual
-scan (fail closed); the provider's host must be in
-APPLIANCE_ESCALATION_ALLOWED_HOSTS; and the team's budget must cover the
+the request may leave. It needs the approvals the policy required, each by
+an approver other than the requester and for the SHA-256 of the body that
+is sent. The request must not have expired, and the body must pass the
+residual scan (fail closed). The provider's host must be in
+APPLIANCE_ESCALATION_ALLOWED_HOSTS, and the team's budget must cover the
 estimate. Only then are the stored bytes posted, unchanged, with httpx.
 Redirects are never followed, so a provider cannot forward the body.
 
@@ -201,7 +201,7 @@ def _post(provider: providers.Provider, body: bytes) -> dict[str, Any]:
                     return data
                 if response.status_code not in TRANSIENT_STATUS:
                     logger.warning(
-                        "provider %s answered HTTP %d; not retried",
+                        "provider %s returned HTTP %d; not retried",
                         provider.name,
                         response.status_code,
                     )

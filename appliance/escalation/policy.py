@@ -1,6 +1,6 @@
 """Escalation policies: a versioned document and its evaluation.
 
-A policy document says, per workload and data classification, whether a
+A policy document sets, per workload and data classification, whether a
 request may go to an external model at all, to which providers and models,
 for which requester roles and teams, within what monthly budget per team,
 and how many people must approve it. ``evaluate`` is a pure function of the
@@ -147,7 +147,7 @@ def classify(
 
 @dataclass(frozen=True)
 class Subject:
-    """What a policy is evaluated against: one proposed escalation."""
+    """One proposed escalation, as the policy sees it."""
 
     workload: str
     classification: str

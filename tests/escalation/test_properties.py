@@ -74,7 +74,7 @@ def policy_document(scenario: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class Model:
-    """What the test knows happened, to judge each send against."""
+    """The test's record of what happened, to judge each send against."""
 
     required: int
     approvers: set[int] = field(default_factory=set)
