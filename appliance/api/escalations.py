@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,9 +23,9 @@ from appliance.accounts.models import User
 from appliance.api.errors import error_response
 from appliance.api.serializers import ERROR_RESPONSES, ErrorSerializer
 from appliance.api.views import request_user, visible_job
-from appliance.escalation import policy, services
+from appliance.escalation import policy, services, versions
 from appliance.escalation.errors import EscalationError
-from appliance.escalation.models import EscalationRequest
+from appliance.escalation.models import EscalationRequest, PolicyVersion
 
 # HTTP status for each escalation error code; the rest are 400.
 _STATUS = {
@@ -238,3 +238,57 @@ class EscalationAccept(APIView):
         except EscalationError as exc:
             return _error(exc)
         return Response(EscalationSerializer(escalation).data)
+
+
+class PolicyPublish(serializers.Serializer[Any]):
+    document = serializers.DictField(help_text="The whole policy document.")
+    comment = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=200
+    )
+
+
+def _policy_data(version: PolicyVersion) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "source": version.source,
+        "comment": version.comment,
+        "created_at": version.created_at,
+        "document": version.document,
+    }
+
+
+class EscalationPolicyView(APIView):
+    """The policy in force; administrators publish the next version."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: dict, **ERROR_RESPONSES})
+    def get(self, request: Request) -> Response:
+        user = request_user(request)
+        if not any(
+            user.has_perm(f"escalation.{name}")
+            for name in (
+                "request_escalation",
+                "approve_escalation",
+                "manage_escalation_policy",
+            )
+        ):
+            raise PermissionDenied()
+        return Response(_policy_data(versions.current()))
+
+    @extend_schema(request=PolicyPublish, responses={201: dict, **ERROR_RESPONSES})
+    def post(self, request: Request) -> Response:
+        serializer = PolicyPublish(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            published = versions.publish(
+                data["document"], request_user(request), data["comment"]
+            )
+        except EscalationError as exc:
+            return _error(exc)
+        except policy.InvalidPolicy as exc:
+            return error_response(
+                "invalid_policy", str(exc), status.HTTP_400_BAD_REQUEST
+            )
+        return Response(_policy_data(published), status=status.HTTP_201_CREATED)

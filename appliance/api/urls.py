@@ -38,4 +38,9 @@ urlpatterns = [
         escalations.EscalationAccept.as_view(),
         name="escalation-accept",
     ),
+    path(
+        "v1/escalation-policy",
+        escalations.EscalationPolicyView.as_view(),
+        name="escalation-policy",
+    ),
 ]

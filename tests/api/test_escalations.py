@@ -273,3 +273,47 @@ def test_staff_cannot_approve_or_see_others(make_user, api_client_for, provider)
     )
     assert response.status_code == 404
     assert staff.get("/api/v1/escalations").json()["results"] == []
+
+
+def test_policy_published_by_admin_only(make_user, api_client_for):
+    admin = api_client_for(make_user(Role.ADMIN))
+    current = admin.get("/api/v1/escalation-policy").json()
+    assert current["version"] == 1
+    assert current["source"] == "seed"
+    document = current["document"]
+    document["workloads"]["compliance_check"]["rules"]["internal"]["approvals"] = 2
+
+    staff = api_client_for(make_user(Role.STAFF))
+    refused = staff.post(
+        "/api/v1/escalation-policy", {"document": document}, format="json"
+    )
+    assert refused.status_code == 403
+
+    response = admin.post(
+        "/api/v1/escalation-policy",
+        {"document": document, "comment": "two approvals"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["version"] == 2
+    assert audited("escalation.policy_published", 2).actor_id is not None
+    shown = staff.get("/api/v1/escalation-policy").json()
+    assert shown["document"] == document
+
+
+def test_invalid_policy_rejected(make_user, api_client_for):
+    admin = api_client_for(make_user(Role.ADMIN))
+    response = admin.post(
+        "/api/v1/escalation-policy",
+        {"document": {"classify": {"default": "secret"}, "workloads": {}}},
+        format="json",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_policy"
+    assert "classify/default" in error["message"]
+
+
+def test_auditor_cannot_read_policy(make_user, api_client_for):
+    auditor = api_client_for(make_user(Role.AUDITOR))
+    assert auditor.get("/api/v1/escalation-policy").status_code == 403
