@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from datetime import timedelta
 from decimal import Decimal
 
@@ -201,3 +202,28 @@ def test_exhausted_budget_blocks_send(people, provider):
 
     assert (outcome.state, outcome.reason) == ("blocked", "budget_exceeded")
     assert len(provider.received()) == 1
+
+
+def test_only_send_connects_to_provider(people, provider, monkeypatch):
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+
+    def watch(sock: socket.socket, address: object) -> None:
+        attempts.append(address)
+        real_connect(sock, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", watch)
+    request = approved(people)
+    services.read_body(request, people["approver"])
+    services.answer_for(request, people["requester"])
+    to_provider = [
+        a for a in attempts if isinstance(a, tuple) and a[1] == provider.port
+    ]
+    assert to_provider == []
+
+    egress.send(str(request.id))
+
+    to_provider = [
+        a for a in attempts if isinstance(a, tuple) and a[1] == provider.port
+    ]
+    assert to_provider == [("127.0.0.1", provider.port)]
