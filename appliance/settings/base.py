@@ -311,8 +311,8 @@ AUDIT_EXPORT_MAX_ENTRIES = env.get_int(
 )
 
 # Escalation to external models (appliance/escalation). Providers and their
-# prices come from a YAML file; nothing is sent to a host outside the
-# allow-list (host names, or host:port), whatever the file says.
+# prices come from a YAML file. Nothing is sent to a host outside the
+# allow-list (host names, or host:port), whatever that file contains.
 ESCALATION_PROVIDERS_FILE = env.get_optional_str("ESCALATION_PROVIDERS_FILE")
 ESCALATION_ALLOWED_HOSTS = env.get_list("ESCALATION_ALLOWED_HOSTS", [])
 # A policy file that replaces the built-in seed (appliance/escalation/
