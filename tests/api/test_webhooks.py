@@ -80,9 +80,10 @@ def test_host_outside_the_allow_list_is_rejected(make_user, settings):
         "/api/v1/webhooks", {"url": "http://169.254.169.254/latest"}, format="json"
     )
     assert response.status_code == 400
-    assert "APPLIANCE_WEBHOOK_ALLOWED_HOSTS" in response.json()["error"]["fields"][
-        "url"
-    ][0]
+    assert (
+        "APPLIANCE_WEBHOOK_ALLOWED_HOSTS"
+        in response.json()["error"]["fields"]["url"][0]
+    )
 
 
 def test_finished_job_is_delivered_signed_and_retried(make_user, receiver):
