@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "appliance.compliance",
     "appliance.api",
     "appliance.webhooks",
+    "appliance.chat",
     "appliance.console",
 ]
 
@@ -423,3 +424,6 @@ WEBHOOK_MAX_ATTEMPTS = env.get_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOK_RETRY_BACKOFF = env.get_float(
     "WEBHOOK_RETRY_BACKOFF", 10.0, minimum=0.1, unit="seconds"
 )
+# Largest answer, in tokens, for the OpenAI-compatible chat endpoint; a
+# client's max_tokens can only lower it.
+CHAT_MAX_TOKENS = env.get_int("CHAT_MAX_TOKENS", 512, minimum=1)
