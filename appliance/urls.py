@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from appliance.api import openai
 from appliance.api.views import Health, Index
+from appliance.console.views import status_view, usage_view
 
 handler404 = "appliance.api.errors.not_found_view"
 
@@ -18,5 +19,7 @@ urlpatterns = [
     ),
     path("v1/models", openai.Models.as_view(), name="openai-models"),
     path("audit/", include("appliance.audit.urls")),
+    path("admin/usage/", admin.site.admin_view(usage_view), name="console-usage"),
+    path("admin/status/", admin.site.admin_view(status_view), name="console-status"),
     path("admin/", admin.site.urls),
 ]
