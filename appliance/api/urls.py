@@ -12,6 +12,12 @@ urlpatterns = [
     path("v1/jobs", views.JobList.as_view(), name="job-list"),
     path("v1/jobs/<uuid:job_id>", views.JobDetail.as_view(), name="job-detail"),
     path("v1/jobs/<uuid:job_id>/retry", views.JobRetry.as_view(), name="job-retry"),
+    path("v1/webhooks", views.WebhookList.as_view(), name="webhook-list"),
+    path(
+        "v1/webhooks/<uuid:webhook_id>",
+        views.WebhookDetail.as_view(),
+        name="webhook-detail",
+    ),
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "v1/escalations",
