@@ -45,6 +45,9 @@ def test_analysis_opens_no_connection(connections):
 # module of the appliance and its workers imports no network client.
 NETWORK_MODULES = {
     "appliance/inference/client.py": "configured local engines",
+    "appliance/inference/streaming.py": "configured local engines",
+    "appliance/console/status.py": "configured local engines and the broker",
+    "appliance/webhooks/services.py": "webhook endpoints; ids and states only",
     "appliance/api/health.py": "configured local engines and the broker",
     "appliance/audit/kek.py": "the configured Vault transit engine",
     "appliance/launcher.py": "the processes the quick start starts itself",

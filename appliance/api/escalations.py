@@ -13,8 +13,8 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,6 +36,32 @@ _STATUS = {
     "second_factor_required": status.HTTP_403_FORBIDDEN,
     "not_escalatable": status.HTTP_409_CONFLICT,
 }
+
+
+class CanUseEscalations(BasePermission):
+    """Roles that may request or approve escalations."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(
+            user
+            and (
+                user.has_perm("escalation.request_escalation")
+                or user.has_perm("escalation.approve_escalation")
+            )
+        )
+
+
+class CanApproveEscalations(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.has_perm("escalation.approve_escalation"))
+
+
+class CanManagePolicy(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.has_perm("escalation.manage_escalation_policy"))
 
 
 class EscalationCreate(serializers.Serializer[Any]):
@@ -138,7 +164,7 @@ def _detail(escalation: EscalationRequest, user: User) -> dict[str, Any]:
 
 class EscalationList(generics.ListCreateAPIView[EscalationRequest]):
     serializer_class = EscalationSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CanUseEscalations]
 
     def get_queryset(self) -> QuerySet[EscalationRequest]:
         return services.visible_to(request_user(self.request)).select_related(
@@ -175,7 +201,7 @@ class EscalationList(generics.ListCreateAPIView[EscalationRequest]):
 
 
 class EscalationDetail(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CanUseEscalations]
 
     @extend_schema(
         responses={200: EscalationSerializer, **ERROR_RESPONSES},
@@ -188,7 +214,7 @@ class EscalationDetail(APIView):
 
 
 class _DecisionView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CanApproveEscalations]
     approve = True
 
     @extend_schema(
@@ -224,7 +250,7 @@ class EscalationReject(_DecisionView):
 
 
 class EscalationAccept(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CanUseEscalations]
 
     @extend_schema(
         request=None,
@@ -258,22 +284,13 @@ def _policy_data(version: PolicyVersion) -> dict[str, Any]:
 
 
 class EscalationPolicyView(APIView):
-    """The policy in force; administrators publish the next version."""
+    """The policy in force, and publication of the next version
+    (administrators only)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CanManagePolicy]
 
     @extend_schema(responses={200: dict, **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
-        user = request_user(request)
-        if not any(
-            user.has_perm(f"escalation.{name}")
-            for name in (
-                "request_escalation",
-                "approve_escalation",
-                "manage_escalation_policy",
-            )
-        ):
-            raise PermissionDenied()
         return Response(_policy_data(versions.current()))
 
     @extend_schema(request=PolicyPublish, responses={201: dict, **ERROR_RESPONSES})

@@ -271,7 +271,7 @@ def test_staff_cannot_approve_or_see_others(make_user, api_client_for, provider)
         {"body_sha256": created["body_sha256"], "reason": "sure"},
         format="json",
     )
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert staff.get("/api/v1/escalations").json()["results"] == []
 
 
@@ -297,7 +297,8 @@ def test_policy_published_by_admin_only(make_user, api_client_for):
     assert response.status_code == 201, response.content
     assert response.json()["version"] == 2
     assert audited("escalation.policy_published", 2).actor_id is not None
-    shown = staff.get("/api/v1/escalation-policy").json()
+    assert staff.get("/api/v1/escalation-policy").status_code == 403
+    shown = admin.get("/api/v1/escalation-policy").json()
     assert shown["document"] == document
 
 

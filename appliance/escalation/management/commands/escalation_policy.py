@@ -35,6 +35,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = sign_in(options)
+        if not user.has_perm("escalation.manage_escalation_policy"):
+            raise CommandError("Only administrators may read or publish policies.")
         if options["action"] == "show":
             current = versions.current()
             self.stdout.write(f"# version {current.version} ({current.source})")
