@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from appliance.accounts.models import User
 from appliance.api.errors import error_response
+from appliance.api.idempotency import IdempotentMixin
 from appliance.api.serializers import ERROR_RESPONSES, ErrorSerializer
 from appliance.api.views import request_user, visible_job
 from appliance.escalation import policy, services, versions
@@ -162,7 +163,7 @@ def _detail(escalation: EscalationRequest, user: User) -> dict[str, Any]:
     return data
 
 
-class EscalationList(generics.ListCreateAPIView[EscalationRequest]):
+class EscalationList(IdempotentMixin, generics.ListCreateAPIView[EscalationRequest]):
     serializer_class = EscalationSerializer
     permission_classes = [IsAuthenticated, CanUseEscalations]
 
@@ -213,7 +214,7 @@ class EscalationDetail(APIView):
         return Response(_detail(escalation, request_user(request)))
 
 
-class _DecisionView(APIView):
+class _DecisionView(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, CanApproveEscalations]
     approve = True
 
@@ -249,7 +250,7 @@ class EscalationReject(_DecisionView):
     approve = False
 
 
-class EscalationAccept(APIView):
+class EscalationAccept(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, CanUseEscalations]
 
     @extend_schema(
@@ -283,7 +284,7 @@ def _policy_data(version: PolicyVersion) -> dict[str, Any]:
     }
 
 
-class EscalationPolicyView(APIView):
+class EscalationPolicyView(IdempotentMixin, APIView):
     """The policy in force, and publication of the next version
     (administrators only)."""
 

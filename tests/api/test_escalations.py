@@ -318,3 +318,20 @@ def test_invalid_policy_rejected(make_user, api_client_for):
 def test_auditor_cannot_read_policy(make_user, api_client_for):
     auditor = api_client_for(make_user(Role.AUDITOR))
     assert auditor.get("/api/v1/escalation-policy").status_code == 403
+
+
+def test_repeated_request_with_key_creates_one(make_user, api_client_for, provider):
+    owner = make_user(Role.REVIEWER)
+    job = finished_job(owner)
+    client = api_client_for(owner)
+    payload = {"job": str(job.id), "provider": PROVIDER, "model": MODEL}
+    first = client.post(
+        "/api/v1/escalations", payload, format="json", HTTP_IDEMPOTENCY_KEY="esc-1"
+    )
+    again = client.post(
+        "/api/v1/escalations", payload, format="json", HTTP_IDEMPOTENCY_KEY="esc-1"
+    )
+    assert first.status_code == 201, first.content
+    assert again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert EscalationRequest.objects.count() == 1
