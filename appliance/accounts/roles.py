@@ -25,7 +25,11 @@ class Role(StrEnum):
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.STAFF: ("jobs.submit_job",),
     Role.HR_ADMIN: ("jobs.submit_job",),
-    Role.REVIEWER: ("jobs.submit_job", "jobs.review_job"),
+    Role.REVIEWER: (
+        "jobs.submit_job",
+        "jobs.review_job",
+        "compliance.review_compliance",
+    ),
     Role.APPROVER: ("jobs.submit_job",),
     Role.AUDITOR: ("audit.view_audit_log",),
     Role.ADMIN: (
@@ -44,6 +48,13 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "inference.view_modelcall",
         # Grant and revoke revealing audit fields per user; never read them.
         "audit.manage_audit_access",
+        # Compliance rulebooks: an edit creates a new version (see the
+        # compliance app's admin).
+        "compliance.view_rulebook",
+        "compliance.view_rulebookversion",
+        "compliance.view_rule",
+        "compliance.add_rule",
+        "compliance.change_rule",
     ),
 }
 

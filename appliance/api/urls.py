@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from appliance.api import views
+from appliance.api import reviews, views
 
 urlpatterns = [
     path(
@@ -13,4 +13,20 @@ urlpatterns = [
     path("v1/jobs/<uuid:job_id>", views.JobDetail.as_view(), name="job-detail"),
     path("v1/jobs/<uuid:job_id>/retry", views.JobRetry.as_view(), name="job-retry"),
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("v1/reviews", reviews.ReviewQueue.as_view(), name="review-queue"),
+    path(
+        "v1/reviews/<uuid:review_id>",
+        reviews.ReviewDetail.as_view(),
+        name="review-detail",
+    ),
+    path(
+        "v1/reviews/<uuid:review_id>/findings/<int:index>",
+        reviews.FindingDecisionView.as_view(),
+        name="review-finding",
+    ),
+    path(
+        "v1/reviews/<uuid:review_id>/sign-off",
+        reviews.ReviewSignOff.as_view(),
+        name="review-sign-off",
+    ),
 ]

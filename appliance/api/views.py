@@ -122,7 +122,14 @@ class ComplianceCheckCreate(APIView):
             Workload.COMPLIANCE_CHECK,
             text=text,
             source=source,
-            options={"rulebook": data["rulebook"]},
+            options={
+                "rulebook": data["rulebook"],
+                **{
+                    name: data[name]
+                    for name in ("channel", "product", "audience")
+                    if data.get(name)
+                },
+            },
             api_key=request_key(request),
         )
         if wait:
