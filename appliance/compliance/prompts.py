@@ -93,11 +93,13 @@ def rules_text(rulebook: Rulebook) -> str:
 
 
 def build_request(chunk: str, rulebook: Rulebook) -> ChatRequest:
-    user = f"TEXT:\n<<<\n{chunk}\n>>>\n\nRULES:\n{rules_text(rulebook)}"
+    # The rules come before the text, so consecutive checks against one
+    # rulebook share a prompt prefix, which llama.cpp evaluates only once.
+    system = f"{SYSTEM_PROMPT}\n\nRULES:\n{rules_text(rulebook)}"
     return ChatRequest(
         messages=[
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": user},
+            {"role": "system", "content": system},
+            {"role": "user", "content": f"TEXT:\n<<<\n{chunk}\n>>>"},
         ],
         schema=answer_schema(rulebook),
         schema_name="compliance_answer",

@@ -63,6 +63,7 @@ VERDICT_SCHEMA: dict[str, Any] = {
                 "model_version": {"type": "string"},
                 "engine_model": {"type": "string"},
                 "prompt_hash": {"type": "string"},
+                "rules_asked": {"type": "array", "items": {"type": "string"}},
                 "schema_hash": {"type": "string"},
                 "calls": {"type": "integer"},
                 "prompt_tokens": {"type": "integer"},

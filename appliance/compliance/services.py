@@ -13,14 +13,15 @@ import logging
 from typing import Any
 
 import jsonschema
+from django.conf import settings
 from django.utils import timezone
 
 from appliance.audit.services import Actor, record
 from appliance.compliance import prompts, reviews, store
 from appliance.compliance.merge import merge_rule, overall_verdict
-from appliance.compliance.patterns import match_rule
+from appliance.compliance.patterns import PatternHit, match_rule
 from appliance.compliance.prompts import ModelJudgment
-from appliance.compliance.rulebook import DEFAULT_RULEBOOK, Rulebook
+from appliance.compliance.rulebook import DEFAULT_RULEBOOK, Rule, Rulebook
 from appliance.compliance.schema import VERDICT_SCHEMA
 from appliance.inference import client
 from appliance.inference.registry import engine_for
@@ -80,15 +81,19 @@ def check(
     *,
     subject_id: str,
     use_model: bool = True,
+    screening: bool | None = None,
 ) -> dict[str, Any]:
     """Build the verdict for ``text`` (original) and its redaction. With
     ``use_model`` False only the patterns decide (the accuracy benchmark's
-    baseline)."""
+    baseline). ``screening`` overrides settings.COMPLIANCE_MODEL_SCREENING."""
     hits = {rule.id: match_rule(rule, text) for rule in rulebook.rules}
     judgments: dict[str, ModelJudgment] = {}
     usage = _usage(rulebook)
-    if use_model and rulebook.rules:
-        judgments = ask_model(redaction.text, rulebook, usage, subject_id=subject_id)
+    asked = rules_to_ask(rulebook, hits, screening=screening) if use_model else []
+    usage["rules_asked"] = [rule.id for rule in asked]
+    if asked:
+        subset = Rulebook(rulebook.id, rulebook.version, rulebook.title, tuple(asked))
+        judgments = ask_model(redaction.text, subset, usage, subject_id=subject_id)
     findings: list[dict[str, Any]] = []
     for rule in rulebook.rules:
         judgment = judgments.get(rule.id)
@@ -111,6 +116,26 @@ def check(
     }
     jsonschema.validate(result, VERDICT_SCHEMA)
     return result
+
+
+def rules_to_ask(
+    rulebook: Rulebook,
+    hits: dict[str, list[PatternHit]],
+    *,
+    screening: bool | None = None,
+) -> list[Rule]:
+    """The rules whose findings the model's answer can change: those with
+    weak hits and no strong one, and, with screening on, those with no hit
+    at all. A strong hit fails whatever the model answers, so asking about
+    it would only cost time."""
+    if screening is None:
+        screening = settings.COMPLIANCE_MODEL_SCREENING
+    asked = []
+    for rule in rulebook.rules:
+        strengths = {hit.strength for hit in hits[rule.id]}
+        if strengths == {"weak"} or (screening and not strengths):
+            asked.append(rule)
+    return asked
 
 
 def _usage(rulebook: Rulebook) -> dict[str, Any]:

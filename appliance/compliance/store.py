@@ -152,7 +152,7 @@ def revise_rule(
     """Create the next version of the rule's rulebook with ``rule`` replaced
     by ``data`` (or removed, with ``delete``), keeping every other rule.
     Only a rule of the current version can be revised."""
-    book = rule.version.rulebook
+    book = Rulebook.objects.get(pk=rule.version.rulebook_id)
     if book.current_id != rule.version_id:
         raise RulebookError(
             f"Rule {rule.rule_id} belongs to version {rule.version.number}, which "
