@@ -57,8 +57,10 @@ def test_needs_review_override_and_sign_off(make_user, api_client_for, engine_ur
     )
     assert early.json()["error"]["code"] == "undecided_findings"
 
-    why = "Explains coverage of deposits only; makes no claim."
-    decided = client.post(url, {"decision": "override", "reason": why}, format="json")
+    override_reason = "Explains coverage of deposits only; makes no claim."
+    decided = client.post(
+        url, {"decision": "override", "reason": override_reason}, format="json"
+    )
     assert decided.status_code == 200, decided.content
     signed = client.post(
         f"/api/v1/reviews/{review_id}/sign-off",
@@ -75,7 +77,7 @@ def test_needs_review_override_and_sign_off(make_user, api_client_for, engine_ur
     assert record["signed_off_at"] is not None
     assert record["sign_off_reason"] == "Educational text, compliant."
     assert record["decisions"][0]["decision"] == "override"
-    assert record["decisions"][0]["reason"] == why
+    assert record["decisions"][0]["reason"] == override_reason
     assert record["decisions"][0]["decided_by"] == reviewer.username
     assert record["rulebook"]["id"] == "financial-communications"
     assert record["rulebook"]["version"] == verdict["rulebook"]["version"]
