@@ -80,6 +80,7 @@ class ReviewQueue(APIView):
     @extend_schema(
         responses={200: dict, **ERROR_RESPONSES},
         summary="Open reviews routed to you, oldest first",
+        operation_id="reviews_list",
     )
     def get(self, request: Request) -> Response:
         queue = reviews.queue_for(request_user(request))

@@ -18,8 +18,10 @@ from appliance.compliance.prompts import ModelJudgment
 from appliance.compliance.rulebook import Rule, Rulebook
 
 # A weak pattern hit fails when the engine's probability for "violated" is at
-# least this; below it the finding goes to review.
-AGREEMENT_CONFIDENCE = 0.6
+# least this; below it the finding goes to review. SmolLM2-135M answered
+# "violated" with probabilities of 0.56 to 0.64 on compliant texts with weak
+# hits, so a lower bar would let its noise fail them.
+AGREEMENT_CONFIDENCE = 0.8
 # A model-only finding (no pattern hit) goes to review when the engine's
 # probability for "violated" is at least this; below it the model's "true"
 # is treated as noise. Set with benchmarks/compliance_accuracy.py: with
