@@ -86,6 +86,7 @@ class Outcome:
     verdict: str
     # Rule id -> "fail" or "needs_review" (the worse of its findings).
     rules: dict[str, str]
+    model_calls: int = 0
 
 
 @dataclass
@@ -94,6 +95,7 @@ class Scores:
     fails: int = 0
     true_fails: int = 0
     reviews: int = 0
+    model_calls: int = 0
     non_compliant: int = 0
     flagged_non_compliant: int = 0
     per_rule: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -136,7 +138,7 @@ def outcome_of(case: Case, result: dict[str, Any]) -> Outcome:
     for finding in result["findings"]:
         if rules.get(finding["rule_id"]) != "fail":
             rules[finding["rule_id"]] = finding["status"]
-    return Outcome(case, result["verdict"], rules)
+    return Outcome(case, result["verdict"], rules, result["model"]["calls"])
 
 
 def score(outcomes: Iterable[Outcome], rule_ids: Iterable[str]) -> Scores:
@@ -149,6 +151,7 @@ def score(outcomes: Iterable[Outcome], rule_ids: Iterable[str]) -> Scores:
         scores.fails += outcome.verdict == "fail"
         scores.true_fails += outcome.verdict == "fail" and not case.compliant
         scores.reviews += outcome.verdict == "needs_review"
+        scores.model_calls += outcome.model_calls
         if not case.compliant:
             scores.non_compliant += 1
             scores.flagged_non_compliant += outcome.verdict != "pass"
@@ -183,6 +186,7 @@ def report(name: str, scores: Scores) -> list[str]:
         f"({scores.flagged_non_compliant}/{scores.non_compliant})",
         f"  needs_review share        {scores.review_share:.3f} "
         f"({scores.reviews}/{scores.texts})",
+        f"  model calls               {scores.model_calls}",
         "  rule       fail-precision  fail-recall  flagged-recall",
     ]
     for rule_id, counts in sorted(scores.per_rule.items()):

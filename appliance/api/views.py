@@ -234,6 +234,7 @@ class Index(APIView):
                 "links": {
                     "compliance_checks": "/api/v1/compliance-checks",
                     "jobs": "/api/v1/jobs",
+                    "reviews": "/api/v1/reviews",
                     "openapi_schema": "/api/schema",
                     "admin": "/admin/",
                     "health": "/healthz?deep=1",
