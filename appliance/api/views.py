@@ -30,7 +30,7 @@ from appliance.api.serializers import (
 )
 from appliance.audit.models import Outcome
 from appliance.audit.services import record
-from appliance.compliance.services import result_for
+from appliance.compliance.services import check_options, result_for
 from appliance.documents.extraction import DocumentError, extract
 from appliance.jobs import services as jobs
 from appliance.jobs.models import Job, Workload
@@ -122,14 +122,12 @@ class ComplianceCheckCreate(APIView):
             Workload.COMPLIANCE_CHECK,
             text=text,
             source=source,
-            options={
-                "rulebook": data["rulebook"],
-                **{
-                    name: data[name]
-                    for name in ("channel", "product", "audience")
-                    if data.get(name)
-                },
-            },
+            options=check_options(
+                data["rulebook"],
+                channel=data.get("channel"),
+                product=data.get("product"),
+                audience=data.get("audience"),
+            ),
             api_key=request_key(request),
         )
         if wait:

@@ -38,6 +38,21 @@ def scope_for(job_id: object) -> str:
     return f"job:{job_id}"
 
 
+def check_options(
+    rulebook_id: str = DEFAULT_RULEBOOK, **filters: str | None
+) -> dict[str, Any]:
+    """Build a job's options: the rulebook with its current version pinned,
+    so that a job processed or retried later runs against the version that
+    was current at submission, and the channel, product and audience given.
+    Raises RulebookError for an unknown rulebook."""
+    options: dict[str, Any] = {
+        "rulebook": rulebook_id,
+        "rulebook_version": store.load(rulebook_id).version,
+    }
+    options.update({name: value for name, value in filters.items() if value})
+    return options
+
+
 def rulebook_for(options: dict[str, Any]) -> Rulebook:
     """The rulebook version a job with ``options`` is checked against,
     limited to the rules that apply to its channel, product and audience."""

@@ -16,6 +16,7 @@ from appliance.compliance import store
 from appliance.compliance.models import Rule, Rulebook, RulebookVersion
 from appliance.compliance.rulebook import RULEBOOK_DIR, RulebookError
 from appliance.compliance.services import rulebook_for
+from appliance.jobs.models import Job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -173,3 +174,23 @@ def test_applicability_filters_rules(db):
     assert "FIN-003" in [r.id for r in social.rules]
     assert "FIN-003" in [r.id for r in unset.rules]
     assert by_email.version == "2"
+
+
+def test_submission_pins_current_version(make_user, api_client_for):
+    client = api_client_for(make_user(Role.STAFF))
+    response = client.post(
+        "/api/v1/compliance-checks",
+        {"text": "Hello.", "rulebook": "data-handling", "channel": "email"},
+        format="json",
+    )
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(id=response.json()["id"])
+    assert job.options == {
+        "rulebook": "data-handling",
+        "rulebook_version": "1",
+        "channel": "email",
+    }
+
+    rule = current_rule("DATA-001", "data-handling")
+    store.revise_rule(rule, store.rule_data(rule) | {"title": "Identifiers"}, None)
+    assert rulebook_for(job.options).version == "1"

@@ -27,7 +27,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from appliance.accounts.models import User
 from appliance.compliance.rulebook import DEFAULT_RULEBOOK
-from appliance.compliance.services import process_job, result_for
+from appliance.compliance.services import check_options, process_job, result_for
 from appliance.compliance.store import rulebook_ids
 from appliance.documents.errors import FILE_TOO_LARGE
 from appliance.documents.extraction import DocumentError, extract
@@ -88,14 +88,15 @@ class Command(BaseCommand):
                 + ", ".join(sorted(rulebook_ids()))
                 + "."
             )
-        check_options = {
-            name: options[name]
-            for name in ("rulebook", "channel", "product", "audience")
-            if options.get(name)
-        }
+        job_options = check_options(
+            options["rulebook"],
+            channel=options.get("channel"),
+            product=options.get("product"),
+            audience=options.get("audience"),
+        )
         reports = []
         for path in options["paths"]:
-            report = self.check_file(path, user, check_options)
+            report = self.check_file(path, user, job_options)
             reports.append(report)
             if not options["json_array"]:
                 self.emit(report, as_json=options["json"])
@@ -119,7 +120,7 @@ class Command(BaseCommand):
             )
 
     def check_file(
-        self, path: Path, user: User, check_options: dict[str, Any]
+        self, path: Path, user: User, job_options: dict[str, Any]
     ) -> dict[str, Any]:
         report: dict[str, Any] = {"path": str(path)}
         try:
@@ -139,7 +140,7 @@ class Command(BaseCommand):
             Workload.COMPLIANCE_CHECK,
             text=extracted.full_text(),
             source={"filename": path.name, "content_type": extracted.content_type},
-            options=check_options,
+            options=job_options,
             enqueue=False,
         )
         outcome = execution.execute(str(job.id), process_job)
