@@ -23,9 +23,10 @@ from appliance.compliance.rulebook import Rule, Rulebook
 # hits, so a lower bar would let its noise fail them.
 AGREEMENT_CONFIDENCE = 0.8
 # A model-only finding (no pattern hit) goes to review when the engine's
-# probability for "violated" is at least this; below it the model's "true"
-# is treated as noise. Set with benchmarks/compliance_accuracy.py: with
-# SmolLM2-135M, lower values sent many compliant texts to review.
+# probability for "violated" is at least this. Below it the model's "true" is
+# treated as noise.
+# NOTE: a guess, set well above the 0.56-0.64 that SmolLM2-135M gave on the
+# texts probed; screening was not run over the benchmark (docs/compliance.md).
 MODEL_ONLY_CONFIDENCE = 0.97
 
 
