@@ -10,6 +10,8 @@ from celery import Task, shared_task
 
 from appliance.audit import verification
 from appliance.compliance.services import process_job
+from appliance.hr import library
+from appliance.hr.embeddings import EmbeddingsUnavailable
 from appliance.jobs import execution
 from appliance.logging import log_context
 
@@ -43,3 +45,20 @@ def verify_audit_log(self: Task[Any, Any]) -> dict[str, Any]:
         "log_size": report.log_size,
         "first_bad_index": report.first_bad_index,
     }
+
+
+# Retries only while the embeddings endpoint does not answer; a version whose
+# indexing failed for good is marked failed by the service.
+@shared_task(
+    bind=True,
+    name="hr.index_policy",
+    autoretry_for=(EmbeddingsUnavailable,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=10,
+)
+def index_policy(self: Task[Any, Any], version_id: str) -> dict[str, Any]:
+    with log_context(task_id=str(self.request.id), policy_version=version_id):
+        state = library.index_version(int(version_id))
+    return {"policy_version": version_id, "state": state}
