@@ -340,6 +340,11 @@ def ask(
 ) -> dict[str, Any]:
     """Answer a question without streaming; returns the answer object."""
     prepared = prepare(user, question, conversation_id=conversation_id, as_of=as_of)
+    return drain(prepared)
+
+
+def drain(prepared: Prepared) -> dict[str, Any]:
+    """Run a prepared answer to its end and return the answer object."""
     for event in prepared.events():
         if isinstance(event, Done):
             return event.answer
