@@ -60,7 +60,7 @@ def test_long_section_is_cut_between_paragraphs():
 
 
 def test_template_tags_are_dropped():
-    text = "## Leave\n\nSee {% page \"/leave/\" %} for more.\n"
+    text = '## Leave\n\nSee {% page "/leave/" %} for more.\n'
     assert chunk(text)[0].text == "See  for more."
 
 

@@ -46,9 +46,7 @@ def cited_versions(answer) -> set[str]:
     return {citation["version"] for citation in answer["citations"]}
 
 
-def test_future_version_waits_for_its_date(
-    remote_policy, make_user, engine_url
-):
+def test_future_version_waits_for_its_date(remote_policy, make_user, engine_url):
     user = make_user(Role.STAFF)
 
     before = answering.ask(user, QUESTION, as_of=date(2026, 12, 31))
