@@ -4,7 +4,7 @@ upload policies, and give or review feedback on answers."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -31,8 +31,9 @@ EVENT_STREAM = "text/event-stream"
 
 
 class EventStreamRenderer(BaseRenderer):
-    """Lets clients ask for ``text/event-stream``; an error answered before
-    the stream starts is sent as one ``error`` event."""
+    """Renderer for clients that accept ``text/event-stream``. An error
+    response returned before the stream starts becomes one ``error``
+    event."""
 
     media_type = EVENT_STREAM
     format = "sse"
@@ -42,7 +43,7 @@ class EventStreamRenderer(BaseRenderer):
         self,
         data: Any,
         accepted_media_type: str | None = None,
-        renderer_context: dict[str, Any] | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
         return event("error", data.get("error", data) if data else {})
 

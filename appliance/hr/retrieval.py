@@ -2,11 +2,10 @@
 
 Only passages of the versions in effect for the asker take part: per policy,
 the newest version whose effective date has come and whose audience includes
-the asker (everyone, or the asker's team). Two searches run over them, one by
-cosine similarity of embeddings (pgvector, HNSW index) and one by PostgreSQL
-full-text search (GIN index), and their rankings are fused with reciprocal
-rank fusion: each passage scores the sum of 1 / (RRF_K + rank) over the
-lists it is in.
+the asker (everyone, or the asker's team). Two searches run over them: cosine
+similarity of embeddings (pgvector, HNSW index) and PostgreSQL full-text
+search (GIN index). Reciprocal rank fusion merges the two rankings, so each
+passage scores the sum of 1 / (RRF_K + rank) over the lists it is in.
 
 The question arrives redacted. Pseudonym tokens are replaced by their type
 in words before embedding ("<HEALTH_CONDITION_1>" reads "health condition"),
@@ -17,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import regex
 from django.db import connection, transaction
@@ -119,7 +119,7 @@ def search(
     """Run both searches over ``versions`` and return the fused top ``limit``."""
     if not versions:
         return []
-    params = {
+    params: dict[str, Any] = {
         "q": _vector(vector),
         "text": text,
         "versions": versions,

@@ -4,6 +4,7 @@ a real Celery worker indexes."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ URL = "/api/v1/hr/policies"
 POLICY = b"# Travel\n\n## Meals\n\nMeals are reimbursed up to $60 per day.\n"
 
 
-def upload(client, **fields):
+def upload(client: Any, **fields: Any) -> Any:
     data = {
         "file": fields.pop("file", None) or _file(POLICY),
         "title": "Travel",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -45,7 +46,7 @@ def recording_engine(engine, settings):
     use_engine(original["url"], original["model"], original["kind"])
 
 
-def read_events(response) -> list[tuple[str, dict]]:
+def read_events(response) -> list[tuple[str, dict[str, Any]]]:
     raw = b"".join(response.streaming_content).decode()
     events = []
     for block in raw.strip().split("\n\n"):

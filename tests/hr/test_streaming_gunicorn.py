@@ -8,6 +8,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -57,7 +58,7 @@ def web_server(engine):
 def test_events_arrive_while_model_writes(add_policy, make_user, web_server):
     add_policy(POLICY, title="Leave")
     key = issue_api_key(make_user(Role.STAFF), "stream test").plaintext
-    arrivals: list[tuple[float, str, dict]] = []
+    arrivals: list[tuple[float, str, dict[str, Any]]] = []
     started = time.monotonic()
     with httpx.stream(
         "POST",
