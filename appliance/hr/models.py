@@ -122,6 +122,19 @@ class Chunk(models.Model):
         return f"{self.version_id}#{self.ordinal}"
 
 
+class Term(models.Model):
+    """How many passages contain a full-text lexeme, refreshed after each
+    indexing. Full-text search leaves out lexemes that most passages contain,
+    which would make it rank nearly every passage. The row with the empty
+    lexeme counts all passages."""
+
+    lexeme = models.TextField(primary_key=True)
+    passages = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.lexeme} ({self.passages})"
+
+
 class Conversation(models.Model):
     """A thread of questions by one person; its pseudonyms share one vault
     scope, so a name keeps its token from turn to turn."""

@@ -19,7 +19,7 @@ SYSTEM = (
 )
 # Characters of each passage put into the prompt. Passages are cut to the
 # sentences around the best-matching one, so five fit in a short prompt.
-PASSAGE_CHARS = 700
+PASSAGE_CHARS = 450
 # Earlier turns repeated in the prompt, newest last.
 HISTORY_TURNS = 2
 

@@ -95,22 +95,42 @@ ORDER BY embedding <=> %(q)s::vector
 LIMIT %(limit)s
 """
 
-# plainto_tsquery joins the question's words with AND; a question rarely
-# shares every word with its answer, so the words are joined with OR.
+_LEXEMES_SQL = """
+SELECT
+    w.lexeme,
+    coalesce(t.passages, 0),
+    (SELECT passages FROM hr_term WHERE lexeme = '')
+FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS w(lexeme)
+LEFT JOIN hr_term t ON t.lexeme = w.lexeme
+"""
+
+# A question rarely shares every word with its answer, so the lexemes are
+# joined with OR, not AND as plainto_tsquery would.
 _TEXT_SQL = """
-WITH q AS (
-    SELECT NULLIF(
-        replace(plainto_tsquery('english', %(text)s)::text, ' & ', ' | '), ''
-    )::tsquery AS query
-)
+WITH q AS (SELECT to_tsquery('simple', %(query)s) AS query)
 SELECT c.id, ts_rank(c.search, q.query, 1) AS rank
 FROM hr_chunk c, q
-WHERE q.query IS NOT NULL
-  AND c.version_id = ANY(%(versions)s)
+WHERE c.version_id = ANY(%(versions)s)
   AND c.search @@ q.query
 ORDER BY rank DESC, c.id
 LIMIT %(limit)s
 """
+# Lexemes found in more than this share of all passages are left out of the
+# full-text query, unless every lexeme of the question is that common.
+COMMON_SHARE = 0.15
+
+
+def _text_query(cursor: Any, text: str) -> str | None:
+    """Build the OR query of the question's informative lexemes."""
+    cursor.execute(_LEXEMES_SQL, {"text": text})
+    rows = cursor.fetchall()
+    present = [(lexeme, count) for lexeme, count, _ in rows if count > 0]
+    if not present:
+        return None
+    total = rows[0][2] or 1
+    rare = [lexeme for lexeme, count in present if count <= COMMON_SHARE * total]
+    chosen = rare or [lexeme for lexeme, _ in present]
+    return " | ".join("'" + lexeme.replace("'", "''") + "'" for lexeme in chosen)
 
 
 def search(
@@ -129,8 +149,11 @@ def search(
         cursor.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
         cursor.execute(_VECTOR_SQL, params)
         by_vector = cursor.fetchall()
-        cursor.execute(_TEXT_SQL, params)
-        by_text = cursor.fetchall()
+        params["query"] = _text_query(cursor, text)
+        by_text = []
+        if params["query"]:
+            cursor.execute(_TEXT_SQL, params)
+            by_text = cursor.fetchall()
 
     similarity = {row[0]: float(row[1]) for row in by_vector}
     vector_rank = {row[0]: rank for rank, row in enumerate(by_vector, 1)}

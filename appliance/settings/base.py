@@ -423,6 +423,10 @@ HR_EMBEDDINGS_API_KEY = env.get_optional_str("HR_EMBEDDINGS_API_KEY", secret=Tru
 HR_EMBEDDINGS_TIMEOUT = env.get_float(
     "HR_EMBEDDINGS_TIMEOUT", 30.0, minimum=1.0, unit="seconds"
 )
+# Threads torch uses for in-process embeddings in each process.
+HR_EMBEDDING_THREADS = env.get_int(
+    "HR_EMBEDDING_THREADS", 1, minimum=1, maximum=64, unit="threads"
+)
 # Passages retrieved for one question, and put into the prompt.
 HR_PASSAGES = env.get_int("HR_PASSAGES", 5, minimum=1, maximum=20, unit="passages")
 # A question is answered only when the best passage's support score (cosine
