@@ -22,7 +22,7 @@ from appliance.hr import chunking
 from appliance.hr.models import EMBEDDING_DIMENSIONS
 
 # Weight of the share of question words found in a sentence.
-OVERLAP_WEIGHT = 0.25
+OVERLAP_WEIGHT = 0.1
 # Weight of the share of question words found in the best passage, in the
 # support score that decides refusals.
 COVERAGE_WEIGHT = 0.3
