@@ -20,7 +20,7 @@ from tests.support.engine_proxy import EngineProxy
 
 # Answerable questions with personal details, ones without, and ones the
 # policies do not cover.
-SUBSET = ["q01", "q10", "q23", "a01", "a04", "a23", "u01", "n01", "n06"]
+SUBSET = ["q01", "q23", "a04", "u01", "n01", "n06"]
 
 
 @pytest.fixture
@@ -29,7 +29,12 @@ def subset() -> list[dict[str, Any]]:
     return [by_id[name] for name in SUBSET]
 
 
+# Indexing the corpus and three model answers take minutes on two busy cores.
+@pytest.mark.timeout(1200)
 def test_subset_meets_targets(corpus, subset, make_user, engine, settings):
+    # Short answers keep the run CI-sized; the quoted sentence carries the
+    # fact either way.
+    settings.HR_ANSWER_MAX_TOKENS = 64
     user = make_user(Role.STAFF)
     tally = Tally()
     original = dict(settings.ENGINE_DEFAULT)
@@ -43,12 +48,12 @@ def test_subset_meets_targets(corpus, subset, make_user, engine, settings):
         leaks = check_leaks(subset, proxy.requests)
         requests = len(proxy.requests)
 
-    assert tally.answerable == 6
+    assert tally.answerable == 3
     assert tally.unanswerable == 3
     assert requests == tally.answered
     assert tally.recalled == tally.answerable, tally.misses
     assert tally.wrong_refusals == 0, tally.misses
     assert tally.correct_refusals == tally.unanswerable, tally.misses
     assert tally.cited_right == tally.answered, tally.misses
-    assert tally.correct >= tally.answerable - 1, tally.misses
+    assert tally.correct == tally.answerable, tally.misses
     assert leaks == []
