@@ -28,7 +28,8 @@ def ingest(directory: Path, *args: str) -> str:
 def ask(*args: str) -> dict[str, Any]:
     out = io.StringIO()
     call_command("ask", *args, "--json", stdout=out)
-    return json.loads(out.getvalue())
+    answer: dict[str, Any] = json.loads(out.getvalue())
+    return answer
 
 
 def test_ingest_directory(tmp_path, db):
