@@ -157,6 +157,9 @@ ARGUMENTS: dict[str, Callable[[User | None], Any]] = {
     "review_id": lambda user: str(uuid.uuid4()),
     "index": lambda user: 0,
     "seq": lambda user: 1,
+    # A made-up policy version and answer: allowed callers find nothing.
+    "version_id": lambda user: 999_999_999,
+    "turn_id": lambda user: str(uuid.uuid4()),
     "app_label": lambda user: "accounts",
 }
 
