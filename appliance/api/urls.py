@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from appliance.api import views
+from appliance.api import annotations, views
 
 urlpatterns = [
     path(
@@ -13,4 +13,29 @@ urlpatterns = [
     path("v1/jobs/<uuid:job_id>", views.JobDetail.as_view(), name="job-detail"),
     path("v1/jobs/<uuid:job_id>/retry", views.JobRetry.as_view(), name="job-retry"),
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "v1/annotations",
+        annotations.AnnotationCreate.as_view(),
+        name="annotation-create",
+    ),
+    path(
+        "v1/annotations/<uuid:job_id>",
+        annotations.AnnotationDetail.as_view(),
+        name="annotation-detail",
+    ),
+    path(
+        "v1/annotations/<uuid:job_id>/file",
+        annotations.AnnotatedFile.as_view(),
+        name="annotation-file",
+    ),
+    path(
+        "v1/annotations/batches/<uuid:batch_id>",
+        annotations.BatchDetail.as_view(),
+        name="annotation-batch-detail",
+    ),
+    path(
+        "v1/annotations/batches/<uuid:batch_id>/export",
+        annotations.BatchExport.as_view(),
+        name="annotation-batch-export",
+    ),
 ]
