@@ -18,9 +18,9 @@ from appliance.privacy.redaction import TOKEN_PATTERN
 from appliance.privacy.tokens import example_placeholder
 
 # Characters of redacted text the model reads: the opening of the document,
-# about 400 tokens, so that prompt processing stays near a second on two
+# about 300 tokens, so that prompt processing stays near a second on two
 # cores with SmolLM2-135M.
-PROMPT_CHARS = 1600
+PROMPT_CHARS = 1200
 SUMMARY_MAX_CHARS = 300
 SUMMARY_MIN_CHARS = 20
 MAX_TAGS = 5

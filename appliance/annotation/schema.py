@@ -17,7 +17,9 @@ ANNOTATION_SCHEMA: dict[str, Any] = {
     "properties": {
         "document_type": {"type": "string"},
         "document_type_source": {"enum": ["format", "rules", "model", "none"]},
-        "summary": {"type": "string", "minLength": 1, "maxLength": 300},
+        # At most 300 characters as stored; putting names back for the owner
+        # can make it longer.
+        "summary": {"type": "string", "minLength": 1},
         "summary_source": {"enum": ["model", "extract"]},
         "tags": {
             "type": "array",
