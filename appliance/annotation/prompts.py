@@ -124,6 +124,7 @@ def usable_summary(summary: Any, redacted: str) -> bool:
 
 
 _MARKUP_LINE = re.compile(r"^\s*(?:[*+\-]|\d+\.)\s*\[|^\s*[-=*_#|>]{3,}\s*$|^---")
+_EMPHASIS = re.compile(r"\*\*|__|`")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
@@ -138,7 +139,7 @@ def extract_summary(redacted: str) -> str:
     fails the checks or the model answered nothing usable."""
     lines = []
     for raw in redacted.splitlines():
-        line = raw.strip().lstrip("#").strip()
+        line = _EMPHASIS.sub("", raw).strip().lstrip("#").strip()
         if not line or _MARKUP_LINE.match(raw) or len(_WORD.findall(line)) < 3:
             continue
         lines.append(line)

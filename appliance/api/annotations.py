@@ -117,9 +117,7 @@ def render_batch(batch: Batch, *, with_items: bool = True) -> dict[str, Any]:
 
 def _uploads(request: Request) -> list[batches.Upload]:
     files = [
-        upload
-        for field in UPLOAD_FIELDS
-        for upload in request.FILES.getlist(field)
+        upload for field in UPLOAD_FIELDS for upload in request.FILES.getlist(field)
     ]
     if not files:
         raise ValidationError({"file": ["Send one or more files, or a zip archive."]})
