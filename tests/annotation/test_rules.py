@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from appliance.annotation import prompts, rules, taxonomy
+from appliance.annotation import checks, prompts, rules, taxonomy
 from appliance.annotation.taxonomy import TaxonomyError, load
 from tests.support import documents
 
@@ -172,3 +172,18 @@ def test_extract_summary_skips_navigation():
     assert "[Home]" not in summary
     assert "**" not in summary
     assert len(summary) <= prompts.SUMMARY_MAX_CHARS
+
+
+def test_system_check_names_bad_taxonomy(settings, tmp_path):
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text("id: broken\nversion: '1'\ntags: []\n")
+    settings.ANNOTATION_TAXONOMY_FILE = str(path)
+
+    try:
+        errors = checks.taxonomy_loads()
+    finally:
+        settings.ANNOTATION_TAXONOMY_FILE = None
+        taxonomy.reset()
+
+    assert [error.id for error in errors] == ["annotation.E001"]
+    assert str(path) in errors[0].msg
