@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import zipfile
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from tests.support import documents
 MEMO = documents.sample("opm_cpm_2020-18_memo_dec24_closure.txt")
 
 
-def upload(client, *files, query=""):
+def upload(client: Any, *files: tuple[str, bytes], query: str = "") -> Any:
     data = {"file": [io.BytesIO(content) for _, content in files]}
     for handle, (name, _) in zip(data["file"], files, strict=True):
         handle.name = name

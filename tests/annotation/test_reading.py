@@ -3,6 +3,8 @@ texts, and the reason each bad file fails with."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from appliance.annotation import reading
@@ -97,7 +99,7 @@ def test_scanned_pdf_needs_ocr(monkeypatch):
 
 
 def test_ocr_off_without_tesseract(monkeypatch):
-    monkeypatch.setattr(reading.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
 
     assert reading.ocr_available() is False
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
 from xml.etree import ElementTree
 
 import docx
@@ -22,7 +23,7 @@ CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properti
 VT = "{http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes}"
 
 
-def annotated(user, name, data):
+def annotated(user: Any, name: str, data: bytes) -> Job:
     job = batches.submit_file(user, batches.Upload(name, data), enqueue=False)
     execution.execute(str(job.id), process_job)
     job = Job.objects.get(id=job.id)
@@ -37,10 +38,12 @@ def custom_properties(data: bytes) -> dict[str, str]:
         rels = archive.read("_rels/.rels").decode()
     assert "/docProps/custom.xml" in types
     assert "relationships/custom-properties" in rels
-    return {
-        prop.get("name"): prop.find(f"{VT}lpwstr").text
-        for prop in root.iter(f"{CUSTOM}property")
-    }
+    found = {}
+    for prop in root.iter(f"{CUSTOM}property"):
+        value = prop.find(f"{VT}lpwstr")
+        assert value is not None
+        found[str(prop.get("name"))] = str(value.text)
+    return found
 
 
 @pytest.mark.django_db
@@ -57,7 +60,10 @@ def test_pdf_and_docx_round_trip(make_user, api_client_for, engine_url):
     assert pdf["Content-Type"] == "application/pdf"
     assert 'filename="memo.pdf"' in pdf["Content-Disposition"]
     result = result_for(pdf_job, user)
-    metadata = PdfReader(io.BytesIO(pdf.content)).metadata
+    info = PdfReader(io.BytesIO(pdf.content)).metadata
+    assert result is not None
+    assert info is not None
+    metadata = {key: str(value) for key, value in info.items()}
     assert metadata["/AnnotationDocumentType"] == result["document_type"]
     assert metadata["/AnnotationClassification"] == result["classification"]
     assert metadata["/AnnotationRetention"] == result["retention"]
@@ -71,6 +77,7 @@ def test_pdf_and_docx_round_trip(make_user, api_client_for, engine_url):
 
     assert word.status_code == 200
     result = result_for(docx_job, user)
+    assert result is not None
     properties = custom_properties(word.content)
     assert properties["AnnotationDocumentType"] == "memorandum"
     assert properties["AnnotationClassification"] == result["classification"]

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
+from tqdm import tqdm  # type: ignore[import-untyped]
 
 from appliance.accounts.models import User
 from appliance.annotation import batches, export
@@ -120,7 +120,7 @@ class Command(BaseCommand):
             )
         return user
 
-    def progress(self, total: int) -> tqdm[Any]:
+    def progress(self, total: int) -> Any:
         return tqdm(
             total=total,
             unit="file",
