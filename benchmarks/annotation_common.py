@@ -21,7 +21,7 @@ def labels() -> list[dict[str, Any]]:
 
 
 def render(entry: dict[str, Any]) -> tuple[str, bytes]:
-    """The file name and bytes of a labelled entry in its format."""
+    """Build a labelled entry's file in its format; return name and bytes."""
     from tests.support import documents
 
     source = entry["source"]
@@ -61,8 +61,8 @@ def owner() -> Any:
 
 @contextmanager
 def engine(start: bool) -> Iterator[str]:
-    """The configured engine, or with ``start`` a llama.cpp server with the
-    bundled SmolLM2-135M-Instruct for the run; yields its URL."""
+    """Yield the configured engine's URL, or with ``start`` start a llama.cpp
+    server with the bundled SmolLM2-135M-Instruct for the run and yield its."""
     from django.conf import settings
 
     from appliance.inference import registry

@@ -9,7 +9,7 @@ to its first --chars characters (1,500) so that the files are small. It is
 submitted as one batch and run in this process, one file after another, as
 one worker with one pool process would run it. Throughput grows with
 workers only as far as the engine serves requests in parallel: a llama.cpp
-server answers one at a time.
+server handles one request at a time.
 
 --check exits with status 1 below TARGET_FILES_PER_MINUTE.
 """

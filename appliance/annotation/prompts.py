@@ -24,8 +24,8 @@ PROMPT_CHARS = 1200
 SUMMARY_MAX_CHARS = 300
 SUMMARY_MIN_CHARS = 20
 MAX_TAGS = 5
-# The answer is short JSON; this bounds the generation time when a model
-# rambles inside the summary string.
+# The expected output is short JSON. This bounds the generation time when a
+# model rambles inside the summary string.
 MAX_TOKENS = 160
 
 SYSTEM_PROMPT = (
@@ -41,7 +41,8 @@ _WORD = re.compile(r"[A-Za-z]{2,}")
 
 @dataclass(frozen=True)
 class ModelAnnotation:
-    """What the model proposed, each field None when it failed the checks."""
+    """The model's proposal; a field is None (or empty) when it failed the
+    checks."""
 
     summary: str | None
     document_type: str | None
@@ -89,7 +90,7 @@ def build_request(redacted: str, taxonomy: Taxonomy) -> ChatRequest:
 
 
 def read_answer(parsed: Any, redacted: str, taxonomy: Taxonomy) -> ModelAnnotation:
-    """Keep the parts of the model's answer that pass the checks."""
+    """Keep the parts of the model's output that pass the checks."""
     if not isinstance(parsed, dict):
         return ModelAnnotation(None, None, [])
     summary = parsed.get("summary")
@@ -136,7 +137,7 @@ def has_prose(text: str) -> bool:
 def extract_summary(redacted: str) -> str:
     """A summary taken from the text itself: its first lines of prose, cut at
     a sentence end within SUMMARY_MAX_CHARS. Used when the model's summary
-    fails the checks or the model answered nothing usable."""
+    fails the checks or the model returned nothing usable."""
     lines = []
     for raw in redacted.splitlines():
         line = _EMPHASIS.sub("", raw).strip().lstrip("#").strip()

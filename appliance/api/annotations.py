@@ -39,8 +39,8 @@ UPLOAD_FIELDS = ("file", "files")
 
 
 def _owned_job(request: Request, job_id: uuid.UUID) -> Job:
-    """The annotation job if the requester owns it, else NotFound; a refusal
-    of an existing job is audited."""
+    """Return the annotation job if the requester owns it, else raise
+    NotFound. A refusal of an existing job is audited."""
     user = request_user(request)
     job = (
         Job.objects.visible_to(user, request_key(request))
@@ -249,8 +249,8 @@ class BatchDetail(APIView):
 
 
 class FormatIsAParameter(DefaultContentNegotiation):
-    """Always answer JSON for errors: the export view's ``format`` query
-    parameter chooses the export format, not DRF's renderer."""
+    """Render errors as JSON always, because the export view's ``format``
+    query parameter chooses the export format, not DRF's renderer."""
 
     def select_renderer(
         self, request: Request, renderers: Any, format_suffix: str | None = None

@@ -1,10 +1,9 @@
 """The annotation pipeline in this process, with the real model: the result
-is schema-valid whatever the model answers."""
+is schema-valid whatever the model returns."""
 
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import jsonschema
@@ -66,20 +65,6 @@ def test_docx_memo_annotated(make_user, engine_url):
     assert actions == ["job.submitted", "job.redacted", "model.called", "job.succeeded"]
 
 
-@pytest.mark.django_db
-def test_summary_restored_for_owner_only(make_user, engine_url):
-    owner = make_user(Role.STAFF)
-    other = make_user(Role.STAFF)
-    job = run(owner, "memo.txt", MEMO.encode())
-
-    stored = read_result(job)
-    shown = result_for(job, owner)
-
-    assert stored is not None and shown is not None
-    assert result_for(job, other) is None
-    assert SIGNER not in json.dumps(stored["summary"])
-
-
 def junk(content: str) -> Any:
     def rewrite(completion: dict[str, Any]) -> dict[str, Any]:
         changed = copy.deepcopy(completion)
@@ -129,3 +114,31 @@ def test_junk_answer_falls_back(make_user, engine_url, content, fallback):
     assert result["summary_source"] == "extract"
     assert result["summary"].startswith("Closing of Federal Government")
     assert result["document_type"] == "memorandum"
+
+
+@pytest.mark.django_db
+def test_summary_names_owner_only(make_user, engine_url):
+    owner = make_user(Role.STAFF)
+    other = make_user(Role.STAFF)
+    # The memo names one person, its signer, so the vault issues PERSON_1.
+    answer = (
+        '{"summary": "A memo from <PERSON_1> closing federal offices.", '
+        '"document_type": "memorandum", "tags": []}'
+    )
+    with EngineProxy(engine_url, rewrite=junk(answer)) as proxy:
+        use_engine(proxy.url)
+        try:
+            job = run(owner, "memo.txt", MEMO.encode())
+        finally:
+            use_engine(engine_url)
+
+    stored = read_result(job)
+    shown = result_for(job, owner)
+
+    assert stored is not None
+    assert stored["summary_source"] == "model"
+    assert stored["summary"] == "A memo from <PERSON_1> closing federal offices."
+    assert shown is not None
+    assert SIGNER in shown["summary"]
+    assert "<PERSON_1>" not in shown["summary"]
+    assert result_for(job, other) is None

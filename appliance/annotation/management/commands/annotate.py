@@ -167,7 +167,7 @@ class Command(BaseCommand):
 
 
 def files_under(paths: list[Path]) -> list[Path]:
-    """The files named, and the files in the directories named, in order."""
+    """List the files named and the files in the directories named, in order."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
