@@ -267,7 +267,10 @@ class Launcher:
                 "worker",
                 "--beat",
                 "-Q",
-                f"{self.queue_prefix}compliance,{self.queue_prefix}maintenance",
+                ",".join(
+                    self.queue_prefix + queue
+                    for queue in ("compliance", "annotation", "maintenance")
+                ),
                 "--concurrency",
                 "2",
                 "--loglevel",
