@@ -27,6 +27,10 @@ from appliance.documents.limits import DEFAULT_LIMITS
 from appliance.jobs import services as jobs
 from appliance.jobs.models import FINAL_STATES, Job, State, Workload
 
+# Bytes of all files of one upload after zip archives are expanded, in
+# uploads of the largest size: every file is held in memory to be sealed.
+MAX_BATCH_UPLOADS = 10
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -105,6 +109,13 @@ def collect(uploads: list[Upload]) -> tuple[list[Upload], bool]:
     limit = settings.ANNOTATION_MAX_BATCH_FILES
     if not files:
         raise UploadRejected("The upload contains no files to annotate.")
+    max_bytes = MAX_BATCH_UPLOADS * settings.MAX_UPLOAD_BYTES
+    if sum(len(upload.data) for upload in files) > max_bytes:
+        raise UploadRejected(
+            f"The files of the upload add up to more than {max_bytes} bytes once "
+            "expanded. Send them in several uploads.",
+            code="file_too_large",
+        )
     if len(files) > limit:
         raise UploadRejected(
             f"The upload contains {len(files)} files, more than the {limit} one "

@@ -116,8 +116,10 @@ def test_upload_limits(make_user, api_client_for, settings):
     too_many = upload(client, ("a.txt", b"A."), ("b.txt", b"B."), ("c.txt", b"C."))
     nothing = client.post("/api/v1/annotations", {}, format="multipart")
     empty_zip = upload(client, ("empty.zip", documents.zip_of([("dir/", b"")])))
-    settings.MAX_UPLOAD_BYTES = 1024
-    too_big = upload(client, ("big.txt", b"x" * 2048))
+    settings.MAX_UPLOAD_BYTES = 2048
+    too_big = upload(client, ("big.txt", b"x" * 4096))
+    archive = documents.zip_of([(f"{n}.txt", b"x" * 2000) for n in range(11)])
+    too_much = upload(client, ("many.zip", archive), query="?batch=1")
 
     assert too_many.status_code == 400
     assert too_many.json()["error"]["code"] == "too_many_files"
@@ -126,6 +128,8 @@ def test_upload_limits(make_user, api_client_for, settings):
     assert empty_zip.status_code == 400
     assert empty_zip.json()["error"]["code"] == "invalid_upload"
     assert too_big.status_code == 400
+    assert too_much.status_code == 400
+    assert too_much.json()["error"]["code"] == "file_too_large"
     assert Job.objects.count() == 0
 
 
