@@ -3,9 +3,9 @@
 PDF: the document information dictionary (pypdf), with the summary as
 ``/Subject``, the tags as ``/Keywords`` and every field under a custom
 ``/Annotation...`` key. DOCX: the core properties (subject, keywords,
-category) and custom document properties (``docProps/custom.xml``), which
-Word shows under File > Properties > Custom. The original bytes are not
-changed otherwise.
+category) and custom document properties (``docProps/custom.xml``). The
+content is not changed otherwise, though pypdf and python-docx rewrite the
+file's structure when they save it.
 """
 
 from __future__ import annotations
