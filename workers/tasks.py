@@ -9,10 +9,12 @@ from typing import Any
 from celery import Task, shared_task
 
 from appliance.annotation.services import process_job as annotate_job
+from appliance.api import idempotency
 from appliance.audit import verification
 from appliance.compliance.services import process_job
 from appliance.jobs import execution
 from appliance.logging import log_context
+from appliance.webhooks import services as webhooks
 
 
 # max_retries=None: the job's own retry window (ENGINE_RETRY_WINDOW) bounds
@@ -53,3 +55,25 @@ def verify_audit_log(self: Task[Any, Any]) -> dict[str, Any]:
         "log_size": report.log_size,
         "first_bad_index": report.first_bad_index,
     }
+
+
+# Attempts are counted on the delivery row (WEBHOOK_MAX_ATTEMPTS), not here.
+@shared_task(bind=True, name="webhooks.deliver", max_retries=None)
+def deliver_webhook(self: Task[Any, Any], delivery_id: str) -> dict[str, Any]:
+    with log_context(task_id=str(self.request.id), delivery_id=delivery_id):
+        retry_in = webhooks.deliver(delivery_id)
+    if retry_in is not None:
+        raise self.retry(countdown=retry_in)
+    return {"delivery_id": delivery_id}
+
+
+@shared_task(bind=True, name="webhooks.sweep")
+def sweep_webhooks(self: Task[Any, Any]) -> dict[str, int]:
+    with log_context(task_id=str(self.request.id)):
+        return {"resent": webhooks.sweep()}
+
+
+@shared_task(bind=True, name="api.prune")
+def prune_idempotency_keys(self: Task[Any, Any]) -> dict[str, int]:
+    with log_context(task_id=str(self.request.id)):
+        return {"deleted": idempotency.prune()}

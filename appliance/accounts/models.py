@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
@@ -46,6 +47,23 @@ class User(AbstractUser):
         return sorted(self.groups.values_list("name", flat=True))
 
 
+class Scope(models.TextChoices):
+    """What an API key may call. A key carries one or more scopes; an endpoint
+    that no scope covers is closed to every key (see ``api/scopes.py``)."""
+
+    COMPLIANCE = "compliance", "Compliance checks and reviews"
+    ANNOTATION = "annotation", "File annotation"
+    HR = "hr", "HR questions"
+    ESCALATION = "escalation", "Escalation requests"
+    JOBS = "jobs", "Read jobs and their results"
+    CHAT = "chat", "OpenAI-compatible chat and embeddings"
+    WEBHOOKS = "webhooks", "Manage webhooks"
+
+
+def all_scopes() -> list[str]:
+    return [scope.value for scope in Scope]
+
+
 class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
     def active(self) -> ApiKeyQuerySet:
         now = timezone.now()
@@ -71,6 +89,17 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    scopes = ArrayField(
+        models.CharField(max_length=20, choices=Scope.choices),
+        default=all_scopes,
+        help_text="What the key may call.",
+    )
+    # Requests per minute; None takes APPLIANCE_API_KEY_RATE_LIMIT.
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Requests per minute. Empty: the appliance's default.",
+    )
 
     objects = ApiKeyQuerySet.as_manager()
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
-from appliance.accounts.models import ApiKey, Team, User
+from appliance.accounts.models import ApiKey, Team, User, all_scopes
 from appliance.accounts.roles import Role, ensure_roles
 
 KEY_PREFIX = "apk"
@@ -68,10 +68,23 @@ def _digest(secret: str) -> str:
 
 
 def issue_api_key(
-    user: User, name: str, *, expires_at: datetime | None = None
+    user: User,
+    name: str,
+    *,
+    expires_at: datetime | None = None,
+    scopes: list[str] | None = None,
+    rate_limit_per_minute: int | None = None,
 ) -> IssuedKey:
-    """Create an API key for ``user``. The secret has 256 bits of entropy, so
-    a plain SHA-256 digest is enough to store it (no slow hash needed)."""
+    """Create an API key for ``user`` with ``scopes`` (every scope when None).
+
+    The secret has 256 bits of entropy, so a plain SHA-256 digest is enough
+    to store it (no slow hash needed). Raises ValueError for an unknown or
+    empty list of scopes.
+    """
+    chosen = all_scopes() if scopes is None else sorted(set(scopes))
+    unknown = set(chosen) - set(all_scopes())
+    if not chosen or unknown:
+        raise ValueError(f"Scopes must be one or more of {', '.join(all_scopes())}.")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
@@ -80,6 +93,8 @@ def issue_api_key(
         prefix=prefix,
         secret_digest=_digest(secret),
         expires_at=expires_at,
+        scopes=chosen,
+        rate_limit_per_minute=rate_limit_per_minute,
     )
     return IssuedKey(key=key, plaintext=f"{KEY_PREFIX}_{prefix}_{secret}")
 

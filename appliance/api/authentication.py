@@ -15,6 +15,7 @@ from rest_framework.request import Request
 
 from appliance.accounts.models import ApiKey, User
 from appliance.accounts.services import KEY_PREFIX, find_api_key
+from appliance.api.scopes import InsufficientScope, key_may_call
 from appliance.audit.models import Outcome
 from appliance.audit.services import record
 
@@ -40,6 +41,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "The API key is invalid, expired or revoked."
             )
+        if not key_may_call(key, request._request):
+            record(
+                "auth.api_key_out_of_scope",
+                actor=key.user,
+                outcome=Outcome.DENIED,
+                object_type="api_key",
+                object_id=key.prefix,
+                details={"path": request.path[:200]},
+                durable=True,
+            )
+            raise InsufficientScope()
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

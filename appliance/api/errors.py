@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from appliance.api.scopes import InsufficientScope
 from appliance.audit.models import Outcome
 from appliance.audit.services import record
 from appliance.errors import ApplianceError
@@ -79,6 +80,25 @@ _FIXED: list[tuple[type[BaseException], int, str, str]] = [
     ),
 ]
 
+
+class ApiProblem(exceptions.APIException):
+    """An error with its own stable code, answered in the error shape."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        http_status: int,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status_code = http_status
+        self.headers = headers
+
+
 NOT_AUTHENTICATED = "Sign in, or send an API key as 'Authorization: Bearer apk_...'."
 PERMISSION_DENIED = (
     "Your role does not allow this action. Ask an administrator for access."
@@ -119,6 +139,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
+    if isinstance(exc, ApiProblem):
+        return error_response(
+            exc.code, exc.message, exc.status_code, headers=exc.headers
+        )
     if isinstance(exc, ApplianceError):
         return error_response(exc.reason, exc.message, status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.ValidationError):
@@ -176,6 +200,11 @@ def _unauthenticated(exc: exceptions.APIException, request: Any) -> Response:
 
 def _forbidden(exc: exceptions.APIException, request: Any) -> Response:
     # DRF's session authentication reports a missing CSRF token this way.
+    if isinstance(exc, InsufficientScope):
+        # The authentication class has recorded the refusal with the key.
+        return error_response(
+            "insufficient_scope", str(exc.detail), status.HTTP_403_FORBIDDEN
+        )
     if str(exc.detail).startswith("CSRF Failed"):
         _audit_denial("auth.csrf_failed", request)
         return error_response("csrf_failed", CSRF_FAILED, status.HTTP_403_FORBIDDEN)
@@ -201,9 +230,9 @@ def _audit_denial(action: str, request: Any) -> None:
 
 
 def not_found_view(request: HttpRequest, exception: Exception | None = None) -> Any:
-    """Django's 404 handler: the API's error shape under /api/, else the
-    default page."""
-    if request.path.startswith("/api/"):
+    """Django's 404 handler: the API's error shape under /api/ and /v1/, else
+    the default page."""
+    if request.path.startswith(("/api/", "/v1/")):
         return JsonResponse(
             error_body("not_found", "Nothing exists at this address for you."),
             status=404,

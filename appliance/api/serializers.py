@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from appliance.compliance.rulebook import DEFAULT_RULEBOOK, RULEBOOK_DIR
 from appliance.jobs.models import Job, Reason
+from appliance.webhooks.models import Endpoint
 
 
 def _rulebook_ids() -> list[str]:
@@ -157,5 +158,23 @@ class ErrorSerializer(serializers.Serializer[Any]):
 
 
 ERROR_RESPONSES = {
-    status_code: ErrorSerializer for status_code in (400, 401, 403, 404, 413)
+    status_code: ErrorSerializer
+    for status_code in (400, 401, 403, 404, 409, 413, 422, 429)
 }
+
+
+class WebhookSerializer(serializers.ModelSerializer[Endpoint]):
+    class Meta:
+        model = Endpoint
+        fields = ["id", "url", "description", "is_active", "created_at"]
+        read_only_fields = ["id", "is_active", "created_at"]
+
+
+class WebhookCreatedSerializer(WebhookSerializer):
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="Signing secret, shown once. Verify X-Appliance-Signature with it.",
+    )
+
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "secret"]

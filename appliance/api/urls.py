@@ -1,5 +1,9 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from appliance.api import annotations, views
 
@@ -12,7 +16,21 @@ urlpatterns = [
     path("v1/jobs", views.JobList.as_view(), name="job-list"),
     path("v1/jobs/<uuid:job_id>", views.JobDetail.as_view(), name="job-detail"),
     path("v1/jobs/<uuid:job_id>/retry", views.JobRetry.as_view(), name="job-retry"),
+    path("v1/webhooks", views.WebhookList.as_view(), name="webhook-list"),
+    path(
+        "v1/webhooks/<uuid:webhook_id>",
+        views.WebhookDetail.as_view(),
+        name="webhook-detail",
+    ),
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "docs",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+    path(
+        "redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
+    ),
     path(
         "v1/annotations",
         annotations.AnnotationCreate.as_view(),

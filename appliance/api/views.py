@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any
 
+import django_filters
 from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -21,12 +22,15 @@ from rest_framework.views import APIView
 from appliance.accounts.models import ApiKey, User
 from appliance.api import health
 from appliance.api.errors import error_response
+from appliance.api.idempotency import IdempotentMixin
 from appliance.api.permissions import CanSubmitJobs
 from appliance.api.serializers import (
     ERROR_RESPONSES,
     ComplianceCheck,
     ErrorSerializer,
     JobSerializer,
+    WebhookCreatedSerializer,
+    WebhookSerializer,
 )
 from appliance.audit.models import Outcome
 from appliance.audit.services import record
@@ -34,6 +38,8 @@ from appliance.compliance.services import result_for
 from appliance.documents.extraction import DocumentError, extract
 from appliance.jobs import services as jobs
 from appliance.jobs.models import Job, Workload
+from appliance.webhooks import services as webhooks
+from appliance.webhooks.models import Endpoint
 
 MAX_WAIT_SECONDS = 60
 POLL_SECONDS = 0.25
@@ -93,7 +99,7 @@ def _submitted_text(data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return text, {"filename": upload.name, "content_type": extracted.content_type}
 
 
-class ComplianceCheckCreate(APIView):
+class ComplianceCheckCreate(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, CanSubmitJobs]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
@@ -166,9 +172,26 @@ def visible_job(request: Request, job_id: uuid.UUID) -> Job:
     raise NotFound()
 
 
+class JobFilter(django_filters.FilterSet):  # type: ignore[misc]
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte"
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt"
+    )
+
+    class Meta:
+        model = Job
+        fields = ["state", "workload", "reason"]
+
+
 class JobList(generics.ListAPIView[Job]):
+    """Your jobs, newest first; filter by state, workload, reason and
+    creation time."""
+
     serializer_class = JobSerializer
     permission_classes = [IsAuthenticated]
+    filterset_class = JobFilter
 
     def get_queryset(self) -> QuerySet[Job]:
         user = request_user(self.request)
@@ -188,7 +211,7 @@ class JobDetail(APIView):
         return Response(_render(job, request_user(request)))
 
 
-class JobRetry(APIView):
+class JobRetry(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, CanSubmitJobs]
 
     @extend_schema(
@@ -250,3 +273,64 @@ class Health(APIView):
             else status.HTTP_503_SERVICE_UNAVAILABLE
         )
         return Response(report, status=code)
+
+
+class WebhookList(IdempotentMixin, generics.ListAPIView[Endpoint]):
+    """Your webhooks: POST registers a URL to be told when your jobs finish."""
+
+    serializer_class = WebhookSerializer
+    permission_classes = [IsAuthenticated, CanSubmitJobs]
+
+    def get_queryset(self) -> QuerySet[Endpoint]:
+        return Endpoint.objects.filter(owner=request_user(self.request))
+
+    @extend_schema(
+        request=WebhookSerializer,
+        responses={201: WebhookCreatedSerializer, **ERROR_RESPONSES},
+        summary="Register a webhook for your finished jobs",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = WebhookSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            created = webhooks.create_endpoint(
+                request_user(request),
+                serializer.validated_data["url"],
+                serializer.validated_data.get("description", ""),
+            )
+        except webhooks.WebhookError as exc:
+            raise ValidationError({"url": [str(exc)]}) from None
+        data = dict(WebhookSerializer(created.endpoint).data)
+        data["secret"] = created.secret
+        return Response(
+            data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/webhooks/{created.endpoint.id}"},
+        )
+
+
+class WebhookDetail(APIView):
+    permission_classes = [IsAuthenticated, CanSubmitJobs]
+
+    def _endpoint(self, request: Request, webhook_id: uuid.UUID) -> Endpoint:
+        endpoint = Endpoint.objects.filter(
+            owner=request_user(request), id=webhook_id
+        ).first()
+        if endpoint is None:
+            raise NotFound()
+        return endpoint
+
+    @extend_schema(
+        responses={200: WebhookSerializer, **ERROR_RESPONSES}, summary="A webhook"
+    )
+    def get(self, request: Request, webhook_id: uuid.UUID) -> Response:
+        return Response(WebhookSerializer(self._endpoint(request, webhook_id)).data)
+
+    @extend_schema(
+        responses={204: None, **ERROR_RESPONSES},
+        summary="Disable a webhook; its pending deliveries are dropped",
+    )
+    def delete(self, request: Request, webhook_id: uuid.UUID) -> Response:
+        endpoint = self._endpoint(request, webhook_id)
+        webhooks.disable_endpoint(endpoint, request_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
@@ -26,7 +27,7 @@ from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from appliance.accounts.models import ApiKey, Team, User
+from appliance.accounts.models import ApiKey, Scope, Team, User, all_scopes
 from appliance.accounts.services import KEY_PREFIX, issue_api_key, revoke_api_key
 from appliance.audit.services import record
 from appliance.inference.models import ModelCall
@@ -116,8 +117,22 @@ class TeamAdmin(AuditedAdmin):
     search_fields = ("name",)
 
 
+class ApiKeyForm(forms.ModelForm):  # type: ignore[type-arg]
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=all_scopes,
+        help_text="What the key may call.",
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("user", "name", "expires_at", "scopes", "rate_limit_per_minute")
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(AuditedAdmin):
+    form = ApiKeyForm
     list_display = (
         "name",
         "user",
@@ -129,7 +144,7 @@ class ApiKeyAdmin(AuditedAdmin):
     )
     list_filter = ("revoked_at",)
     search_fields = ("name", "user__username", "prefix")
-    fields = ("user", "name", "expires_at")
+    fields = ("user", "name", "expires_at", "scopes", "rate_limit_per_minute")
     actions = ["revoke"]
 
     @admin.display(description="Key")
@@ -158,7 +173,13 @@ class ApiKeyAdmin(AuditedAdmin):
     def save_model(
         self, request: HttpRequest, obj: ApiKey, form: Any, change: bool
     ) -> None:
-        issued = issue_api_key(obj.user, obj.name, expires_at=obj.expires_at)
+        issued = issue_api_key(
+            obj.user,
+            obj.name,
+            expires_at=obj.expires_at,
+            scopes=list(obj.scopes),
+            rate_limit_per_minute=obj.rate_limit_per_minute,
+        )
         obj.pk = issued.key.pk
         obj.prefix = issued.key.prefix
         request._issued_key = issued.plaintext  # type: ignore[attr-defined]
@@ -236,3 +257,7 @@ class ModelCallAdmin(ReadOnlyAdmin):
         "latency_ms",
     )
     list_filter = ("workload", "engine", "outcome")
+
+
+# The admin's index, with links to the usage and status pages.
+admin.site.index_template = "admin/console/index.html"

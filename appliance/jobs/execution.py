@@ -41,6 +41,7 @@ from appliance.audit.services import record
 from appliance.errors import PermanentError, TransientError
 from appliance.jobs import dispatch, payloads
 from appliance.jobs.models import ACTIVE_STATES, Job, Reason, State
+from appliance.jobs.signals import job_finished
 from appliance.logging import current_context, log_context
 
 logger = logging.getLogger(__name__)
@@ -176,6 +177,7 @@ def succeed(lease: Lease, result: dict[str, Any]) -> bool:
                 object_id=lease.job.id,
                 details={"workload": lease.job.workload},
             )
+            _announce(lease.job, State.SUCCEEDED, "")
     return bool(updated)
 
 
@@ -200,7 +202,20 @@ def fail(lease: Lease, reason: str) -> bool:
                 outcome=AuditOutcome.FAILURE,
                 details={"workload": lease.job.workload, "reason": str(reason)},
             )
+            _announce(lease.job, State.FAILED, str(reason))
     return bool(updated)
+
+
+def _announce(job: Job, state: State, reason: str) -> None:
+    """Send ``job_finished`` once the current transaction commits."""
+    arguments = {
+        "job_id": job.id,
+        "owner_id": job.owner_id,
+        "workload": job.workload,
+        "state": state.value,
+        "reason": reason,
+    }
+    transaction.on_commit(lambda: job_finished.send(sender=Job, **arguments))
 
 
 def retry_delay(attempt: int) -> float:
@@ -378,3 +393,4 @@ def _fail_exhausted(job: Job, now: Any) -> None:
             "reason": Reason.DELIVERY_LIMIT_EXCEEDED.value,
         },
     )
+    _announce(job, State.FAILED, Reason.DELIVERY_LIMIT_EXCEEDED.value)

@@ -9,6 +9,7 @@ Every value that varies per deployment is read here through ``env`` with the
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import django_stubs_ext
@@ -43,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
     "appliance.accounts",
     "appliance.audit",
     "appliance.privacy",
@@ -51,6 +54,8 @@ INSTALLED_APPS = [
     "appliance.documents",
     "appliance.compliance",
     "appliance.api",
+    "appliance.webhooks",
+    "appliance.chat",
     "appliance.console",
     "appliance.annotation",
 ]
@@ -137,11 +142,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["appliance.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "appliance.api.errors.exception_handler",
     # JSON only: DRF's HTML pages would offer forms outside the error shape.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -155,6 +162,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
@@ -362,6 +372,8 @@ def task_routes(prefix: str) -> dict[str, dict[str, str]]:
         "compliance.*": {"queue": f"{prefix}compliance"},
         "jobs.*": {"queue": f"{prefix}maintenance"},
         "audit.*": {"queue": f"{prefix}maintenance"},
+        "api.*": {"queue": f"{prefix}maintenance"},
+        "webhooks.*": {"queue": f"{prefix}maintenance"},
         "annotation.*": {"queue": f"{prefix}annotation"},
     }
 
@@ -409,6 +421,43 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT
 CELERY_TASK_SOFT_TIME_LIMIT = max(TASK_TIME_LIMIT - 5, 1)
 CELERY_BEAT_SCHEDULE = {
+    "prune-idempotency-keys": {"task": "api.prune", "schedule": 3600.0},
+    "resend-lost-webhooks": {"task": "webhooks.sweep", "schedule": 60.0},
     "sweep-stuck-jobs": {"task": "jobs.sweep", "schedule": SWEEP_INTERVAL},
     "verify-audit-log": {"task": "audit.verify", "schedule": AUDIT_VERIFY_SECONDS},
 }
+
+# --- Enterprise API ------------------------------------------------------------
+
+# Requests per minute per API key, unless the key sets its own limit.
+API_KEY_RATE_LIMIT = env.get_int("API_KEY_RATE_LIMIT", 600, minimum=1)
+# How long a POST's Idempotency-Key and its stored response are kept.
+IDEMPOTENCY_TTL = env.get_int("IDEMPOTENCY_TTL", 24 * 3600, minimum=60, unit="seconds")
+# Webhooks go to internal systems only: the host of every webhook URL must be
+# in this list (exact names or addresses, no wildcards).
+WEBHOOK_ALLOWED_HOSTS = env.get_list("WEBHOOK_ALLOWED_HOSTS", [])
+WEBHOOK_TIMEOUT = env.get_float("WEBHOOK_TIMEOUT", 10.0, minimum=0.5, unit="seconds")
+WEBHOOK_MAX_ATTEMPTS = env.get_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+# Backoff before the second attempt; each later one waits twice as long, up
+# to an hour.
+WEBHOOK_RETRY_BACKOFF = env.get_float(
+    "WEBHOOK_RETRY_BACKOFF", 10.0, minimum=0.1, unit="seconds"
+)
+# Largest answer, in tokens, for the OpenAI-compatible chat endpoint; a
+# client's max_tokens can only lower it.
+CHAT_MAX_TOKENS = env.get_int("CHAT_MAX_TOKENS", 512, minimum=1)
+
+# --- Usage and cost ------------------------------------------------------------
+
+# What an hour of the inference hardware costs (amortized purchase, power,
+# hosting), and what an external model charges per million tokens; the admin
+# console's usage page compares the two. The defaults are placeholders for
+# an operator to replace with their own figures.
+COST_CURRENCY = env.get_str("COST_CURRENCY", "USD")
+LOCAL_HOURLY_COST = Decimal(str(env.get_float("LOCAL_HOURLY_COST", 2.0, minimum=0)))
+EXTERNAL_PRICE_INPUT_PER_MTOK = Decimal(
+    str(env.get_float("EXTERNAL_PRICE_INPUT_PER_MTOK", 2.5, minimum=0))
+)
+EXTERNAL_PRICE_OUTPUT_PER_MTOK = Decimal(
+    str(env.get_float("EXTERNAL_PRICE_OUTPUT_PER_MTOK", 10.0, minimum=0))
+)

@@ -60,7 +60,13 @@ def service_account(make_user: object) -> User:
 def test_api_key_shown_once_on_its_own_page(admin_client, make_user):
     service = service_account(make_user)
     response = admin_client.post(
-        "/admin/accounts/apikey/add/", {"user": service.pk, "name": "crm"}
+        "/admin/accounts/apikey/add/",
+        {
+            "user": service.pk,
+            "name": "crm",
+            "scopes": ["compliance", "jobs"],
+            "rate_limit_per_minute": "120",
+        },
     )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -71,6 +77,8 @@ def test_api_key_shown_once_on_its_own_page(admin_client, make_user):
     key = find_api_key(plaintext)
     assert key is not None
     assert key.name == "crm"
+    assert key.scopes == ["compliance", "jobs"]
+    assert key.rate_limit_per_minute == 120
     assert plaintext not in str(response.cookies)
     assert plaintext not in admin_client.get("/admin/accounts/apikey/").content.decode()
 

@@ -1,6 +1,7 @@
 """Issue, list and revoke API keys.
 
     python manage.py api_key issue USERNAME --name NAME [--days N]
+        [--scope SCOPE ...] [--rate-limit PER_MINUTE]
     python manage.py api_key list [USERNAME]
     python manage.py api_key revoke PREFIX
 
@@ -15,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from appliance.accounts.models import ApiKey, User
+from appliance.accounts.models import ApiKey, User, all_scopes
 from appliance.accounts.services import issue_api_key, revoke_api_key
 from appliance.audit.services import record
 
@@ -32,6 +33,17 @@ class Command(BaseCommand):
         issue.add_argument("--name", required=True, help="What the key is for.")
         issue.add_argument(
             "--days", type=int, help="Expire after this many days (1 or more)."
+        )
+        issue.add_argument(
+            "--scope",
+            action="append",
+            choices=all_scopes(),
+            help="What the key may call; repeat for several. Default: every scope.",
+        )
+        issue.add_argument(
+            "--rate-limit",
+            type=int,
+            help="Requests per minute (default: APPLIANCE_API_KEY_RATE_LIMIT).",
         )
         listing = actions.add_parser("list", help="List keys (never their secrets).")
         listing.add_argument("username", nargs="?")
@@ -53,12 +65,25 @@ class Command(BaseCommand):
         expires = None
         if options["days"]:
             expires = timezone.now() + timedelta(days=options["days"])
-        issued = issue_api_key(user, name, expires_at=expires)
+        rate_limit = options["rate_limit"]
+        if rate_limit is not None and rate_limit < 1:
+            raise CommandError("--rate-limit must be 1 or more requests per minute.")
+        issued = issue_api_key(
+            user,
+            name,
+            expires_at=expires,
+            scopes=options["scope"],
+            rate_limit_per_minute=rate_limit,
+        )
         record(
             "api_key.issued",
             object_type="api_key",
             object_id=issued.key.prefix,
-            details={"user_id": user.pk, "via": "cli"},
+            details={
+                "user_id": user.pk,
+                "via": "cli",
+                "scopes": issued.key.scopes,
+            },
         )
         self.stdout.write(issued.plaintext)
 
@@ -69,7 +94,8 @@ class Command(BaseCommand):
         for key in keys:
             state = "active" if key.is_active else "inactive"
             self.stdout.write(
-                f"apk_{key.prefix}_…  {key.user.username:<20} {key.name:<24} {state}"
+                f"apk_{key.prefix}_…  {key.user.username:<20} {key.name:<24} "
+                f"{state:<8} {','.join(key.scopes)}"
             )
 
     def handle_revoke(self, options: dict[str, Any]) -> None:
