@@ -27,10 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import annotation_common as common
 from benchmarks.audit_common import hardware, setup, summary, verdict
 
-# One worker process on two shared cores with SmolLM2-135M on llama.cpp:
-# the model call dominates. The target is a floor that catches a pipeline
-# that stopped reusing the analyzer or sends far longer prompts, not a
-# promise for other hardware.
+# The model call dominates: about 300 prompt tokens and at most 160 output
+# tokens per file, at about 20 generated tokens a second for SmolLM2-135M on
+# two idle cores, is near 5 s per file, or 12 files a minute. The target
+# leaves a factor of three for slower machines.
+# NOTE: an estimate. The only run so far was on two cores shared with other
+# test suites, where a model call took 2.5 minutes (0.4 files a minute).
 TARGET_FILES_PER_MINUTE = 4.0
 
 
