@@ -50,6 +50,11 @@ SCOPE_BY_URL_NAME: dict[str, Scope | None] = {
     "review-detail": Scope.COMPLIANCE,
     "review-finding": Scope.COMPLIANCE,
     "review-sign-off": Scope.COMPLIANCE,
+    "annotation-create": Scope.ANNOTATION,
+    "annotation-detail": Scope.ANNOTATION,
+    "annotation-file": Scope.ANNOTATION,
+    "annotation-batch-detail": Scope.ANNOTATION,
+    "annotation-batch-export": Scope.ANNOTATION,
 }
 
 
