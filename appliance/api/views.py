@@ -199,6 +199,8 @@ class JobList(generics.ListAPIView[Job]):
     filterset_class = JobFilter
 
     def get_queryset(self) -> QuerySet[Job]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator
+            return Job.objects.none()
         user = request_user(self.request)
         key = request_key(self.request)
         return Job.objects.visible_to(user, key).filter(owner=user)
@@ -288,6 +290,8 @@ class WebhookList(IdempotentMixin, generics.ListAPIView[Endpoint]):
     permission_classes = [IsAuthenticated, CanSubmitJobs]
 
     def get_queryset(self) -> QuerySet[Endpoint]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator
+            return Endpoint.objects.none()
         return Endpoint.objects.filter(owner=request_user(self.request))
 
     @extend_schema(
