@@ -19,4 +19,6 @@ urlpatterns = [
         name="webhook-detail",
     ),
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    # The entry points, for a script that opens /api/ (the portal has /).
+    path("", views.Index.as_view(), name="index"),
 ]

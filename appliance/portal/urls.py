@@ -1,0 +1,19 @@
+"""The staff portal, mounted at /."""
+
+from django.urls import path
+
+from appliance.portal.views import account, pages
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("login/", account.SignInView.as_view(), name="login"),
+    path("logout/", account.SignOutView.as_view(), name="logout"),
+    path("login/verify/", account.verify, name="verify"),
+    path("account/two-factor/", account.enrol, name="enrol"),
+    path("compliance/new/", pages.compliance_new, name="compliance_new"),
+    path("jobs/", pages.job_list, name="jobs"),
+    path("jobs/<uuid:job_id>/", pages.job_detail, name="job"),
+    path("jobs/<uuid:job_id>/result/", pages.job_result, name="job_result"),
+]
