@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -98,7 +99,7 @@ def input_for(job: Job, requester: User) -> dict[str, Any] | None:
     return payloads.read_input(job)
 
 
-def visible_job(user: User, job_id: object) -> Job | None:
+def visible_job(user: User, job_id: uuid.UUID) -> Job | None:
     """Return the job if ``user`` may read it (see ``JobQuerySet.visible_to``),
     else None. A request for another person's job is audited as a denial."""
     job = Job.objects.visible_to(user).filter(id=job_id).first()

@@ -75,7 +75,9 @@ class ComplianceCheckForm(forms.Form):
         has_text = bool(data.get("text", "").strip())
         upload = data.get("file")
         if has_text == (upload is not None):
-            raise forms.ValidationError("Paste a text or choose a file: one of the two, not both.")
+            raise forms.ValidationError(
+                "Paste a text or choose a file: one of the two, not both."
+            )
         if upload is None:
             data["source"] = {}
             return data

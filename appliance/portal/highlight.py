@@ -4,6 +4,7 @@ per span of text that one or more findings point at."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 
@@ -33,7 +34,7 @@ def segments(text: str, findings: list[dict[str, Any]]) -> list[Segment]:
     bounds = sorted(cuts)
 
     result: list[Segment] = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in pairwise(bounds):
         covering = [
             (number, finding)
             for number, finding in spans
@@ -52,7 +53,9 @@ def segments(text: str, findings: list[dict[str, Any]]) -> list[Segment]:
 
 def _valid_span(finding: dict[str, Any], length: int) -> bool:
     start, end = finding.get("start"), finding.get("end")
-    return isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= length
+    return (
+        isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= length
+    )
 
 
 def _rank(severity: str) -> int:

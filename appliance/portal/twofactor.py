@@ -42,9 +42,7 @@ def pending_device(user: User) -> TOTPDevice:
     """Return the user's unconfirmed device, creating one with a new key."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
-        device = TOTPDevice.objects.create(
-            user=user, name=DEVICE_NAME, confirmed=False
-        )
+        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
     return device
 
 

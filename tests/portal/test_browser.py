@@ -20,7 +20,9 @@ from tests.api.test_compliance_checks import tweet_with_author
 from tests.audit.test_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.portal.conftest import PASSWORD, totp_code
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test" / "artifacts" / "portal"
+ARTIFACTS = (
+    Path(__file__).resolve().parents[2] / "var" / "test" / "artifacts" / "portal"
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,9 @@ import pytest
 from appliance.portal.highlight import segments
 
 
-def finding(start: int | None, end: int | None, severity: str = "medium") -> dict:
+def finding(
+    start: int | None, end: int | None, severity: str = "medium"
+) -> dict[str, object]:
     return {"start": start, "end": end, "severity": severity}
 
 
