@@ -1,4 +1,5 @@
-"""Portal forms. Validation only; the views call services with the result."""
+"""Portal forms. They validate input only, and the views pass the cleaned
+data to services."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from appliance.audit.models import Outcome
 from appliance.audit.services import record
 
 # Roles whose accounts can approve, review or read other people's work, or
-# change accounts; a stolen password alone must not be enough for them.
+# change accounts, so a stolen password alone must not be enough for them.
 ROLES_NEEDING_2FA = (Role.REVIEWER, Role.APPROVER, Role.AUDITOR, Role.ADMIN)
 DEVICE_NAME = "Authenticator app"
 
@@ -47,7 +47,7 @@ def pending_device(user: User) -> TOTPDevice:
 
 
 def qr_svg(device: TOTPDevice) -> str:
-    """The device's otpauth URI as an inline SVG QR code."""
+    """Render the device's otpauth URI as an inline SVG QR code."""
     code = segno.make(device.config_url, error="m")
     svg: str = code.svg_inline(
         scale=5, dark="#111", light="#fff", title="QR code of your sign-in key"

@@ -450,9 +450,9 @@ LOGIN_FAILURE_LIMIT = env.get_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env.get_int(
     "LOGIN_LOCKOUT_SECONDS", 900, minimum=1, unit="seconds"
 )
-# What failures are counted against: the user name, the client address, or
-# the two together (a user locked out from one address can still sign in from
-# another, and one address cannot lock everybody out).
+# The key failures are counted against: the user name, the client address,
+# or the two together. With both, a user locked out from one address can still
+# sign in from another, and one address cannot lock everybody out.
 LOGIN_LOCKOUT_BY = env.get_choice(
     "LOGIN_LOCKOUT_BY",
     "username_and_ip",
@@ -468,8 +468,8 @@ AXES_LOCKOUT_PARAMETERS = (
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "appliance.api.middleware.client_address"
-# django-axes logs the user name with every failure; the audit log keeps it
-# encrypted instead.
+# django-axes logs the user name with every failure, so only its errors are
+# logged. The audit log keeps the name encrypted instead.
 AXES_VERBOSE = False
 LOGGING["loggers"]["axes"] = {"level": "ERROR"}  # type: ignore[index]
 

@@ -29,8 +29,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A fresh browser page; the test reads the database while Playwright's
-    event loop runs in the same thread, which Django refuses unless told."""
+    """Open a fresh browser page. The test reads the database while
+    Playwright's event loop runs in the same thread, which Django rejects
+    unless DJANGO_ALLOW_ASYNC_UNSAFE is set."""
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -19,7 +19,7 @@ View = Callable[..., HttpResponse]
 
 
 def signed_in_user(request: HttpRequest) -> User:
-    """The user of a request that passed ``requires``."""
+    """Return the user of a request that passed ``requires``."""
     assert isinstance(request.user, User)
     return request.user
 

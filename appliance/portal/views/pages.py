@@ -66,8 +66,8 @@ def _visible(request: HttpRequest, job_id: uuid.UUID) -> Job:
 
 
 def _result_context(job: Job, user: User) -> dict[str, Any]:
-    """What the result fragment shows: the state while the job runs, then the
-    verdict, with the findings marked in the text for the job's owner."""
+    """Build the result fragment's context: the state while the job runs,
+    then the verdict, with the findings marked in the text for the owner."""
     context: dict[str, Any] = {
         "job": job,
         "poll_seconds": POLL_SECONDS,
@@ -99,7 +99,7 @@ def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
 @require_GET
 @requires()
 def job_result(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
-    """The result fragment that the job page polls with htmx."""
+    """Render the result fragment that the job page polls with htmx."""
     job = _visible(request, job_id)
     context = _result_context(job, signed_in_user(request))
     return render(request, "portal/_result.html", context)
