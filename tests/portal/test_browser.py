@@ -41,7 +41,8 @@ def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
         context = browser.new_context(viewport={"width": 1366, "height": 768})
-        context.set_default_timeout(15_000)
+        # Generous: the test machine is shared and often loaded.
+        context.set_default_timeout(60_000)
         yield context.new_page()
         browser.close()
 
