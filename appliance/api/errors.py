@@ -230,9 +230,9 @@ def _audit_denial(action: str, request: Any) -> None:
 
 
 def not_found_view(request: HttpRequest, exception: Exception | None = None) -> Any:
-    """Django's 404 handler: the API's error shape under /api/, else the
-    default page."""
-    if request.path.startswith("/api/"):
+    """Django's 404 handler: the API's error shape under /api/ and /v1/, else
+    the default page."""
+    if request.path.startswith(("/api/", "/v1/")):
         return JsonResponse(
             error_body("not_found", "Nothing exists at this address for you."),
             status=404,

@@ -29,6 +29,8 @@ SCOPE_BY_URL_NAME: dict[str, Scope | None] = {
     "job-list": Scope.JOBS,
     "job-detail": Scope.JOBS,
     "job-retry": Scope.JOBS,
+    "openai-chat-completions": Scope.CHAT,
+    "openai-models": Scope.CHAT,
     "webhook-list": Scope.WEBHOOKS,
     "webhook-detail": Scope.WEBHOOKS,
 }

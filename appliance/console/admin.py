@@ -257,3 +257,7 @@ class ModelCallAdmin(ReadOnlyAdmin):
         "latency_ms",
     )
     list_filter = ("workload", "engine", "outcome")
+
+
+# The admin's index, with links to the usage and status pages.
+admin.site.index_template = "admin/console/index.html"

@@ -230,15 +230,20 @@ def reidentify(text: str, *, scope_id: str, requester: Actor) -> str:
     return reidentify_all([text], scope_id=scope_id, requester=requester)[0]
 
 
-def _restore(texts: list[str], values: dict[str, str]) -> tuple[list[str], int, int]:
-    """Replace tokens in ``texts``, however the model wrote them. Returns the
-    texts, the tokens replaced and the token-like strings left alone (ones
-    the scope never issued)."""
+def _values_by_key(values: dict[str, str]) -> dict[tuple[str, int], str]:
     by_key: dict[tuple[str, int], str] = {}
     for token, value in values.items():
         match = tokens.ISSUED.fullmatch(token)
         if match:
             by_key[(tokens.squash(match.group(1)), int(match.group(2)))] = value
+    return by_key
+
+
+def _restore(texts: list[str], values: dict[str, str]) -> tuple[list[str], int, int]:
+    """Replace tokens in ``texts``, however the model wrote them. Returns the
+    texts, the tokens replaced and the token-like strings left alone (ones
+    the scope never issued)."""
+    by_key = _values_by_key(values)
     replaced = 0
     unknown = 0
 
@@ -255,11 +260,11 @@ def _restore(texts: list[str], values: dict[str, str]) -> tuple[list[str], int, 
     return output, replaced, unknown
 
 
-def reidentify_all(texts: list[str], *, scope_id: str, requester: Actor) -> list[str]:
+def _owned_scope(scope_id: str, requester: Actor) -> VaultScope | None:
+    """Return the scope if ``requester`` owns it, None if it does not exist;
+    raise ReidentificationDenied (audited) for anyone else."""
     scope = VaultScope.objects.filter(id=scope_id).first()
-    if scope is None:
-        return list(texts)
-    if scope.owner_id != requester.pk:
+    if scope is not None and scope.owner_id != requester.pk:
         record(
             "privacy.reidentify_denied",
             actor=requester,
@@ -269,6 +274,13 @@ def reidentify_all(texts: list[str], *, scope_id: str, requester: Actor) -> list
             durable=True,
         )
         raise ReidentificationDenied(scope_id)
+    return scope
+
+
+def reidentify_all(texts: list[str], *, scope_id: str, requester: Actor) -> list[str]:
+    scope = _owned_scope(scope_id, requester)
+    if scope is None:
+        return list(texts)
 
     output, replaced, unknown = _restore(list(texts), vault.values_for(scope))
     record(
@@ -279,3 +291,62 @@ def reidentify_all(texts: list[str], *, scope_id: str, requester: Actor) -> list
         details={"tokens": replaced, "unknown_tokens": unknown},
     )
     return output
+
+
+class StreamReidentifier:
+    """Re-identify text that arrives in pieces (a streamed answer) for the
+    scope's owner.
+
+    A token can be split across pieces, so the last ``HOLD`` characters, and
+    any token that reaches into them, are kept back until more text or
+    ``close()`` arrives. Raises ReidentificationDenied on creation for
+    anyone but the owner. ``close()`` records one audit event for the stream.
+    """
+
+    # Longer than any token a model writes back (``<EMAIL_ADDRESS_12>``).
+    HOLD = 64
+
+    def __init__(self, *, scope_id: str, requester: Actor) -> None:
+        scope = _owned_scope(scope_id, requester)
+        self.scope_id = scope_id
+        self.requester = requester
+        self.by_key = _values_by_key(vault.values_for(scope)) if scope else {}
+        self.buffer = ""
+        self.replaced = 0
+        self.unknown = 0
+
+    def _substitute(self, text: str) -> str:
+        def substitute(match: regex.Match[str]) -> str:
+            value = self.by_key.get(tokens.read_loose(match))
+            if value is None:
+                self.unknown += 1
+                return match.group(0)
+            self.replaced += 1
+            return value
+
+        return tokens.LOOSE.sub(substitute, text)
+
+    def feed(self, piece: str) -> str:
+        """Add ``piece``; return the text that is safe to show now."""
+        self.buffer += piece
+        cut = len(self.buffer) - self.HOLD
+        if cut <= 0:
+            return ""
+        for match in tokens.LOOSE.finditer(self.buffer):
+            if match.start() < cut < match.end():
+                cut = match.start()
+                break
+        released, self.buffer = self.buffer[:cut], self.buffer[cut:]
+        return self._substitute(released)
+
+    def close(self) -> str:
+        """Return the rest of the text and audit the re-identification."""
+        rest, self.buffer = self._substitute(self.buffer), ""
+        record(
+            "privacy.reidentified",
+            actor=self.requester,
+            object_type="vault_scope",
+            object_id=self.scope_id,
+            details={"tokens": self.replaced, "unknown_tokens": self.unknown},
+        )
+        return rest

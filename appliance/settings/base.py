@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import django_stubs_ext
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "appliance.compliance",
     "appliance.api",
     "appliance.webhooks",
+    "appliance.chat",
     "appliance.console",
     "axes",
     "django_otp",
@@ -433,6 +435,24 @@ WEBHOOK_MAX_ATTEMPTS = env.get_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 # to an hour.
 WEBHOOK_RETRY_BACKOFF = env.get_float(
     "WEBHOOK_RETRY_BACKOFF", 10.0, minimum=0.1, unit="seconds"
+)
+# Largest answer, in tokens, for the OpenAI-compatible chat endpoint; a
+# client's max_tokens can only lower it.
+CHAT_MAX_TOKENS = env.get_int("CHAT_MAX_TOKENS", 512, minimum=1)
+
+# --- Usage and cost ------------------------------------------------------------
+
+# What an hour of the inference hardware costs (amortized purchase, power,
+# hosting), and what an external model charges per million tokens; the admin
+# console's usage page compares the two. The defaults are placeholders for
+# an operator to replace with their own figures.
+COST_CURRENCY = env.get_str("COST_CURRENCY", "USD")
+LOCAL_HOURLY_COST = Decimal(str(env.get_float("LOCAL_HOURLY_COST", 2.0, minimum=0)))
+EXTERNAL_PRICE_INPUT_PER_MTOK = Decimal(
+    str(env.get_float("EXTERNAL_PRICE_INPUT_PER_MTOK", 2.5, minimum=0))
+)
+EXTERNAL_PRICE_OUTPUT_PER_MTOK = Decimal(
+    str(env.get_float("EXTERNAL_PRICE_OUTPUT_PER_MTOK", 10.0, minimum=0))
 )
 
 # --- Staff portal and sign-in ----------------------------------------------------

@@ -20,6 +20,8 @@ os.environ.setdefault("APPLIANCE_ENGINE_RETRY_BACKOFF", "0.5")
 os.environ.setdefault("APPLIANCE_ENGINE_RETRY_BACKOFF_MAX", "2")
 os.environ.setdefault("APPLIANCE_ENGINE_TIMEOUT", "120")
 os.environ.setdefault("APPLIANCE_ENGINE_MAX_TOKENS", "256")
+# Keeps OpenAI-compatible chat answers, and the schema fuzz, short.
+os.environ.setdefault("APPLIANCE_CHAT_MAX_TOKENS", "64")
 
 from appliance.settings.quickstart import *  # noqa: E402, F403
 
