@@ -24,6 +24,9 @@ LAST_ACTIVITY = "portal_last_activity"
 # Requests with this header (htmx polling a running job) do not count as
 # activity, so an open result page cannot keep a session alive forever.
 BACKGROUND_HEADER = "X-Background"
+# Paths answered in the API's JSON error shape rather than with pages:
+# the enterprise API and the OpenAI-compatible endpoints.
+API_PREFIXES = ("/api/", "/v1/")
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -62,7 +65,7 @@ class IdleSessionMiddleware:
                 details={"idle_seconds": int(now - last)},
             )
             logout(request)
-            if request.path.startswith("/api/"):
+            if request.path.startswith(API_PREFIXES):
                 return self.get_response(request)
             messages.info(
                 request,
@@ -104,7 +107,7 @@ class SecondFactorMiddleware:
         ):
             return self.get_response(request)
 
-        if request.path.startswith("/api/"):
+        if request.path.startswith(API_PREFIXES):
             return JsonResponse(
                 error_body(
                     "second_factor_required",

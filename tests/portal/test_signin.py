@@ -225,6 +225,9 @@ def test_unverified_session_blocked_from_api_and_audit(person, settings):
     api = client.get("/api/v1/jobs")
     assert api.status_code == 403
     assert api.json()["error"]["code"] == "second_factor_required"
+    models = client.get("/v1/models")
+    assert models.status_code == 403
+    assert models.json()["error"]["code"] == "second_factor_required"
     audit = client.get("/audit/")
     assert audit["Location"] == "/login/verify/?next=%2Faudit%2F"
 
