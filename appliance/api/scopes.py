@@ -25,6 +25,8 @@ class InsufficientScope(PermissionDenied):
 # URL name -> the scope a key needs, or None for endpoints open to any key.
 SCOPE_BY_URL_NAME: dict[str, Scope | None] = {
     "api-schema": None,
+    "api-docs": None,
+    "api-redoc": None,
     "compliance-check-create": Scope.COMPLIANCE,
     "job-list": Scope.JOBS,
     "job-detail": Scope.JOBS,

@@ -1,5 +1,9 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from appliance.api import views
 
@@ -19,6 +23,14 @@ urlpatterns = [
         name="webhook-detail",
     ),
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "docs",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+    path(
+        "redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
+    ),
     # The entry points, for a script that opens /api/ (the portal has /).
     path("", views.Index.as_view(), name="index"),
 ]

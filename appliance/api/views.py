@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any
 
+import django_filters
 from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -171,9 +172,26 @@ def visible_job(request: Request, job_id: uuid.UUID) -> Job:
     raise NotFound()
 
 
+class JobFilter(django_filters.FilterSet):  # type: ignore[misc]
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte"
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt"
+    )
+
+    class Meta:
+        model = Job
+        fields = ["state", "workload", "reason"]
+
+
 class JobList(generics.ListAPIView[Job]):
+    """Your jobs, newest first; filter by state, workload, reason and
+    creation time."""
+
     serializer_class = JobSerializer
     permission_classes = [IsAuthenticated]
+    filterset_class = JobFilter
 
     def get_queryset(self) -> QuerySet[Job]:
         user = request_user(self.request)

@@ -13,7 +13,9 @@ from appliance.api.idempotency import IdempotentMixin
 from appliance.api.models import IdempotencyRecord
 from appliance.api.scopes import SCOPE_BY_URL_NAME
 from appliance.audit.models import AuditEvent
-from appliance.jobs.models import Job
+from appliance.jobs import execution
+from appliance.jobs import services as jobs
+from appliance.jobs.models import Job, Workload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -178,3 +180,29 @@ def test_rejected_request_is_replayed_not_rerun(make_user):
     again = client.post(CHECKS, {}, format="json", HTTP_IDEMPOTENCY_KEY=idempotency_key)
     assert first.status_code == again.status_code == 400
     assert again["Idempotent-Replayed"] == "true"
+
+
+def test_browsable_docs_use_local_assets():
+    response = APIClient().get("/api/docs")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
+    assert "cdn" not in page.lower()
+    assert APIClient().get("/api/redoc").status_code == 200
+
+
+def test_jobs_filter_by_state(make_user):
+    user = make_user(Role.STAFF)
+    client = client_with(issue_api_key(user, "filters").plaintext)
+    queued = jobs.submit(user, Workload.COMPLIANCE_CHECK, text="a", enqueue=False)
+    failed = jobs.submit(user, Workload.COMPLIANCE_CHECK, text="b", enqueue=False)
+    lease = execution.claim(str(failed.id))
+    assert lease is not None
+    execution.fail(lease, "invalid_input")
+
+    listed = client.get("/api/v1/jobs?state=failed").json()["results"]
+    assert [job["id"] for job in listed] == [str(failed.id)]
+    everything = client.get("/api/v1/jobs").json()["results"]
+    assert {job["id"] for job in everything} == {str(queued.id), str(failed.id)}
+    bad = client.get("/api/v1/jobs?state=nonsense")
+    assert bad.status_code == 400
