@@ -4,20 +4,25 @@ against every URL in Django's resolver."""
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from appliance.accounts.models import Scope, User, all_scopes
 from appliance.accounts.roles import Role
 from appliance.accounts.services import create_user, issue_api_key
+from appliance.escalation import sealing
+from appliance.escalation.models import EscalationRequest
 from appliance.jobs import services as jobs
 from appliance.jobs.models import Workload
 from appliance.webhooks.models import Endpoint
@@ -115,9 +120,39 @@ def _webhook(user: User | None) -> str:
     return str(endpoint.id)
 
 
+def _escalation(user: User | None) -> str:
+    """A pending escalation request of ``user``'s, with a placeholder body."""
+    if user is None:
+        return str(uuid.uuid4())
+    job = jobs.submit(user, Workload.COMPLIANCE_CHECK, text="x", enqueue=False)
+    request = EscalationRequest(
+        job=job,
+        workload=job.workload,
+        classification="internal",
+        requester=user,
+        scope_id=f"job:{job.id}",
+        provider="frontier",
+        model="frontier-large",
+        body_sha256=hashlib.sha256(b"{}").hexdigest(),
+        body_bytes=2,
+        estimated_prompt_tokens=1,
+        estimated_completion_tokens=1,
+        estimated_cost=0,
+        policy_version=1,
+        evaluation={},
+        approvals_required=1,
+        state="pending",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    request.body_sealed = sealing.seal(request.id, sealing.BODY, b"{}")
+    request.save()
+    return str(request.id)
+
+
 ARGUMENTS: dict[str, Callable[[User | None], Any]] = {
     "job_id": _job,
     "webhook_id": _webhook,
+    "escalation_id": _escalation,
     "seq": lambda user: 1,
     "app_label": lambda user: "accounts",
 }

@@ -11,6 +11,7 @@ from celery import Task, shared_task
 from appliance.api import idempotency
 from appliance.audit import verification
 from appliance.compliance.services import process_job
+from appliance.escalation import egress
 from appliance.jobs import execution
 from appliance.logging import log_context
 from appliance.webhooks import services as webhooks
@@ -67,3 +68,13 @@ def sweep_webhooks(self: Task[Any, Any]) -> dict[str, int]:
 def prune_idempotency_keys(self: Task[Any, Any]) -> dict[str, int]:
     with log_context(task_id=str(self.request.id)):
         return {"deleted": idempotency.prune()}
+
+
+# Sending is not retried by Celery: egress.send retries transient provider
+# errors itself and leaves the request failed after that, so a redelivery
+# never sends the same bytes twice.
+@shared_task(bind=True, name="escalation.send")
+def send_escalation(self: Task[Any, Any], request_id: str) -> dict[str, str]:
+    with log_context(task_id=str(self.request.id), escalation_id=request_id):
+        outcome = egress.send(request_id)
+    return {"escalation_id": request_id, "state": outcome.state}

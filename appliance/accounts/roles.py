@@ -23,10 +23,18 @@ class Role(StrEnum):
 # "app_label.codename" for each role. Custom codenames are declared in the
 # Meta.permissions of the models they guard.
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.STAFF: ("jobs.submit_job",),
+    Role.STAFF: ("jobs.submit_job", "escalation.request_escalation"),
     Role.HR_ADMIN: ("jobs.submit_job",),
-    Role.REVIEWER: ("jobs.submit_job", "jobs.review_job"),
-    Role.APPROVER: ("jobs.submit_job",),
+    Role.REVIEWER: (
+        "jobs.submit_job",
+        "jobs.review_job",
+        "escalation.request_escalation",
+    ),
+    Role.APPROVER: (
+        "jobs.submit_job",
+        "escalation.request_escalation",
+        "escalation.approve_escalation",
+    ),
     Role.AUDITOR: ("audit.view_audit_log",),
     Role.ADMIN: (
         "accounts.view_user",
@@ -44,6 +52,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "inference.view_modelcall",
         # Grant and revoke revealing audit fields per user; never read them.
         "audit.manage_audit_access",
+        "escalation.manage_escalation_policy",
+        "escalation.export_distillation",
     ),
 }
 

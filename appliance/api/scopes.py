@@ -35,6 +35,12 @@ SCOPE_BY_URL_NAME: dict[str, Scope | None] = {
     "openai-models": Scope.CHAT,
     "webhook-list": Scope.WEBHOOKS,
     "webhook-detail": Scope.WEBHOOKS,
+    "escalation-list": Scope.ESCALATION,
+    "escalation-detail": Scope.ESCALATION,
+    "escalation-approve": Scope.ESCALATION,
+    "escalation-reject": Scope.ESCALATION,
+    "escalation-accept": Scope.ESCALATION,
+    "escalation-policy": Scope.ESCALATION,
 }
 
 

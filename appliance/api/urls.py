@@ -5,7 +5,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from appliance.api import views
+from appliance.api import escalations, views
 
 urlpatterns = [
     path(
@@ -30,6 +30,36 @@ urlpatterns = [
     ),
     path(
         "redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
+    ),
+    path(
+        "v1/escalations",
+        escalations.EscalationList.as_view(),
+        name="escalation-list",
+    ),
+    path(
+        "v1/escalations/<uuid:escalation_id>",
+        escalations.EscalationDetail.as_view(),
+        name="escalation-detail",
+    ),
+    path(
+        "v1/escalations/<uuid:escalation_id>/approve",
+        escalations.EscalationApprove.as_view(),
+        name="escalation-approve",
+    ),
+    path(
+        "v1/escalations/<uuid:escalation_id>/reject",
+        escalations.EscalationReject.as_view(),
+        name="escalation-reject",
+    ),
+    path(
+        "v1/escalations/<uuid:escalation_id>/accept",
+        escalations.EscalationAccept.as_view(),
+        name="escalation-accept",
+    ),
+    path(
+        "v1/escalation-policy",
+        escalations.EscalationPolicyView.as_view(),
+        name="escalation-policy",
     ),
     # The entry points, for a script that opens /api/ (the portal has /).
     path("", views.Index.as_view(), name="index"),

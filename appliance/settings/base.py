@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "appliance.portal",
+    "appliance.escalation",
 ]
 
 MIDDLEWARE = [
@@ -328,6 +329,25 @@ AUDIT_EXPORT_MAX_ENTRIES = env.get_int(
     "AUDIT_EXPORT_MAX_ENTRIES", 10_000, minimum=1, maximum=200_000, unit="entries"
 )
 
+# Escalation to external models (appliance/escalation). Providers and their
+# prices come from a YAML file. Nothing is sent to a host outside the
+# allow-list (host names, or host:port), whatever that file contains.
+ESCALATION_PROVIDERS_FILE = env.get_optional_str("ESCALATION_PROVIDERS_FILE")
+ESCALATION_ALLOWED_HOSTS = env.get_list("ESCALATION_ALLOWED_HOSTS", [])
+# A policy file that replaces the built-in seed (appliance/escalation/
+# policies.yaml) as version 1, when no version is in the database yet.
+ESCALATION_POLICY_FILE = env.get_optional_str("ESCALATION_POLICY_FILE")
+# How long a request waits for approval and sending before it expires.
+ESCALATION_REQUEST_TTL = env.get_int(
+    "ESCALATION_REQUEST_TTL", 72 * 3600, minimum=60, unit="seconds"
+)
+# Approvers must give a TOTP code from a confirmed django-otp device.
+ESCALATION_APPROVER_OTP = env.get_bool("ESCALATION_APPROVER_OTP", False)
+# Attempts per send for timeouts, dropped connections and HTTP 429/5xx.
+ESCALATION_SEND_ATTEMPTS = env.get_int(
+    "ESCALATION_SEND_ATTEMPTS", 3, minimum=1, maximum=10, unit="attempts"
+)
+
 # Broker URL. The mode modules decide what happens when it is not set.
 BROKER_URL: str | None = env.get_optional_str("BROKER_URL", secret=True)
 
@@ -374,6 +394,8 @@ def task_routes(prefix: str) -> dict[str, dict[str, str]]:
         "audit.*": {"queue": f"{prefix}maintenance"},
         "api.*": {"queue": f"{prefix}maintenance"},
         "webhooks.*": {"queue": f"{prefix}maintenance"},
+        # Sends are rare and short, and every worker consumes this queue.
+        "escalation.*": {"queue": f"{prefix}maintenance"},
     }
 
 
