@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from appliance.portal.views import account, pages
+from appliance.portal.views import account, escalations, pages
 
 app_name = "portal"
 
@@ -16,4 +16,13 @@ urlpatterns = [
     path("jobs/", pages.job_list, name="jobs"),
     path("jobs/<uuid:job_id>/", pages.job_detail, name="job"),
     path("jobs/<uuid:job_id>/result/", pages.job_result, name="job_result"),
+    path("jobs/<uuid:job_id>/escalate/", escalations.create, name="escalation_create"),
+    path("escalations/", escalations.mine, name="escalations"),
+    path("escalations/approvals/", escalations.approvals, name="approvals"),
+    path("escalations/<uuid:request_id>/", escalations.detail, name="escalation"),
+    path(
+        "escalations/<uuid:request_id>/decide/",
+        escalations.decide,
+        name="escalation_decide",
+    ),
 ]

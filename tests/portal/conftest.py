@@ -13,6 +13,11 @@ from appliance.accounts.models import User
 from appliance.accounts.roles import Role
 from appliance.accounts.services import create_user
 
+# The escalation tests' fixtures: a stand-in external provider and its users.
+from tests.escalation.conftest import people, provider
+
+__all__ = ["people", "provider"]
+
 PASSWORD = "a long portal test password"
 
 

@@ -17,6 +17,7 @@ from appliance.jobs import services as jobs
 from appliance.jobs.models import Job, Reason, Workload
 from appliance.portal import highlight
 from appliance.portal.forms import ComplianceCheckForm
+from appliance.portal.views import escalations
 from appliance.portal.views.access import requires, signed_in_user
 
 JOBS_PER_PAGE = 20
@@ -93,6 +94,7 @@ def _result_context(job: Job, user: User) -> dict[str, Any]:
 def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     job = _visible(request, job_id)
     context = _result_context(job, signed_in_user(request))
+    context["destinations"] = escalations.destinations()
     return render(request, "portal/job_detail.html", context)
 
 
