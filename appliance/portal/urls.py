@@ -25,4 +25,9 @@ urlpatterns = [
         escalations.decide,
         name="escalation_decide",
     ),
+    path(
+        "escalations/<uuid:request_id>/accept/",
+        escalations.accept,
+        name="escalation_accept",
+    ),
 ]

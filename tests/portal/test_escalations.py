@@ -90,3 +90,12 @@ def test_staff_cannot_open_approvals(people, provider):
     assert (
         signed_in(people["bystander"]).get("/escalations/approvals/").status_code == 403
     )
+
+
+def test_accept_needs_an_answer(people, provider):
+    escalation = requested(people)
+    client = signed_in(people["requester"])
+    response = client.post(f"/escalations/{escalation.id}/accept/", follow=True)
+    assert "has no answer yet" in response.content.decode()
+    escalation.refresh_from_db()
+    assert escalation.answer_accepted_at is None

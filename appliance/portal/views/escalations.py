@@ -124,3 +124,18 @@ def create(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("portal:job", job_id=job_id)
     return redirect("portal:escalation", request_id=created.id)
+
+
+@require_POST
+@requires("escalation.request_escalation")
+def accept(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+    """Mark the answer useful; only its requester may, and the accepted
+    exchange becomes a distillation example."""
+    found = _visible(request, request_id)
+    try:
+        escalations.accept(found, signed_in_user(request))
+    except EscalationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Answer accepted.")
+    return redirect("portal:escalation", request_id=request_id)
