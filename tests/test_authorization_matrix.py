@@ -153,6 +153,9 @@ ARGUMENTS: dict[str, Callable[[User | None], Any]] = {
     "job_id": _job,
     "webhook_id": _webhook,
     "escalation_id": _escalation,
+    # A made-up review: a reviewer gets past authorization and finds nothing.
+    "review_id": lambda user: str(uuid.uuid4()),
+    "index": lambda user: 0,
     "seq": lambda user: 1,
     "app_label": lambda user: "accounts",
 }

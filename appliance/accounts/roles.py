@@ -29,6 +29,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "jobs.submit_job",
         "jobs.review_job",
         "escalation.request_escalation",
+        "compliance.review_compliance",
     ),
     Role.APPROVER: (
         "jobs.submit_job",
@@ -54,6 +55,13 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "audit.manage_audit_access",
         "escalation.manage_escalation_policy",
         "escalation.export_distillation",
+        # Compliance rulebooks: an edit creates a new version (see the
+        # compliance app's admin).
+        "compliance.view_rulebook",
+        "compliance.view_rulebookversion",
+        "compliance.view_rule",
+        "compliance.add_rule",
+        "compliance.change_rule",
     ),
 }
 

@@ -41,6 +41,10 @@ SCOPE_BY_URL_NAME: dict[str, Scope | None] = {
     "escalation-reject": Scope.ESCALATION,
     "escalation-accept": Scope.ESCALATION,
     "escalation-policy": Scope.ESCALATION,
+    "review-queue": Scope.COMPLIANCE,
+    "review-detail": Scope.COMPLIANCE,
+    "review-finding": Scope.COMPLIANCE,
+    "review-sign-off": Scope.COMPLIANCE,
 }
 
 

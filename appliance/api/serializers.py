@@ -5,18 +5,10 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from appliance.compliance.rulebook import DEFAULT_RULEBOOK, RULEBOOK_DIR
+from appliance.compliance.rulebook import DEFAULT_RULEBOOK
+from appliance.compliance.store import rulebook_ids
 from appliance.jobs.models import Job, Reason
 from appliance.webhooks.models import Endpoint
-
-
-def _rulebook_ids() -> list[str]:
-    import yaml
-
-    return sorted(
-        str(yaml.safe_load(path.read_text()).get("id"))
-        for path in RULEBOOK_DIR.glob("*.yaml")
-    )
 
 
 class ComplianceCheck(serializers.Serializer[Any]):
@@ -32,17 +24,39 @@ class ComplianceCheck(serializers.Serializer[Any]):
         required=False,
         help_text="A PDF, DOCX, HTML or plain-text file to check.",
     )
-    rulebook = serializers.ChoiceField(
-        choices=_rulebook_ids(),
+    rulebook = serializers.CharField(
         default=DEFAULT_RULEBOOK,
         required=False,
-        # DRF's default message repeats the submitted value.
-        error_messages={
-            "invalid_choice": "Unknown rulebook. Choose one of: "
-            + ", ".join(_rulebook_ids())
-            + "."
-        },
+        max_length=64,
+        help_text="Id of the rulebook to check against.",
     )
+    channel = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="Where the text will appear (e-mail, social, web); rules "
+        "limited to other channels are skipped.",
+    )
+    product = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="The product the text is about; rules limited to other "
+        "products are skipped.",
+    )
+    audience = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="Who reads the text (retail, institutional); rules limited "
+        "to other audiences are skipped.",
+    )
+
+    def validate_rulebook(self, value: str) -> str:
+        known = rulebook_ids()
+        if value not in known:
+            # DRF's default message would repeat the submitted value.
+            raise serializers.ValidationError(
+                "Unknown rulebook. Choose one of: " + ", ".join(sorted(known)) + "."
+            )
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         has_text = bool(attrs.get("text", "").strip())

@@ -5,7 +5,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from appliance.api import escalations, views
+from appliance.api import escalations, reviews, views
 
 urlpatterns = [
     path(
@@ -63,4 +63,20 @@ urlpatterns = [
     ),
     # The entry points, for a script that opens /api/ (the portal has /).
     path("", views.Index.as_view(), name="index"),
+    path("v1/reviews", reviews.ReviewQueue.as_view(), name="review-queue"),
+    path(
+        "v1/reviews/<uuid:review_id>",
+        reviews.ReviewDetail.as_view(),
+        name="review-detail",
+    ),
+    path(
+        "v1/reviews/<uuid:review_id>/findings/<int:index>",
+        reviews.FindingDecisionView.as_view(),
+        name="review-finding",
+    ),
+    path(
+        "v1/reviews/<uuid:review_id>/sign-off",
+        reviews.ReviewSignOff.as_view(),
+        name="review-sign-off",
+    ),
 ]

@@ -34,7 +34,7 @@ from appliance.api.serializers import (
 )
 from appliance.audit.models import Outcome
 from appliance.audit.services import record
-from appliance.compliance.services import result_for
+from appliance.compliance.services import check_options, result_for
 from appliance.documents.extraction import DocumentError, extract
 from appliance.jobs import services as jobs
 from appliance.jobs.models import Job, Workload
@@ -128,7 +128,12 @@ class ComplianceCheckCreate(IdempotentMixin, APIView):
             Workload.COMPLIANCE_CHECK,
             text=text,
             source=source,
-            options={"rulebook": data["rulebook"]},
+            options=check_options(
+                data["rulebook"],
+                channel=data.get("channel"),
+                product=data.get("product"),
+                audience=data.get("audience"),
+            ),
             api_key=request_key(request),
         )
         if wait:
@@ -250,6 +255,7 @@ class Index(APIView):
                 "links": {
                     "compliance_checks": "/api/v1/compliance-checks",
                     "jobs": "/api/v1/jobs",
+                    "reviews": "/api/v1/reviews",
                     "openapi_schema": "/api/schema",
                     "admin": "/admin/",
                     "health": "/healthz?deep=1",

@@ -16,15 +16,22 @@ class PatternHit:
 
 
 def match_rule(rule: Rule, text: str) -> list[PatternHit]:
-    """The rule's pattern hits in ``text``.
+    """Return the rule's pattern hits in ``text``.
 
-    An ``unless`` match cancels the strong hits it overlaps ("returns are not
-    guaranteed") and, wherever it is in the text, every weak hit (a risk
-    disclosure anywhere covers a performance figure anywhere).
+    A rule with ``context`` patterns has no hits unless one of them matches
+    somewhere in the text. An ``unless`` match cancels the strong hits it
+    overlaps ("returns are not guaranteed") and, wherever it is in the text,
+    every weak hit (a risk disclosure anywhere covers a performance figure
+    anywhere). With ``unless_scope`` "text" it cancels strong hits anywhere
+    as well.
     """
+    if rule.context and not any(pattern.search(text) for pattern in rule.context):
+        return []
     exceptions = [
         (m.start(), m.end()) for pattern in rule.unless for m in pattern.finditer(text)
     ]
+    if exceptions and rule.unless_scope == "text":
+        return []
     hits = [
         PatternHit(rule.id, "strong", m.start(), m.end())
         for pattern in rule.strong

@@ -2,10 +2,9 @@
 schema-valid verdict.
 
 Pipeline for one job: open the sealed input, redact it in the job's scope,
-run every rule's patterns over the original text, ask the model about every
-rule over the redacted text (in chunks for long texts), and merge. The
-deterministic patterns carry the clear cases; the model adds doubt, which
-goes to review rather than to a verdict of its own.
+run every applicable rule's patterns over the original text, ask the model
+about those rules over the redacted text (in chunks for long texts), and
+merge (see ``merge``). A fail or needs_review verdict opens a review.
 """
 
 from __future__ import annotations
@@ -14,13 +13,15 @@ import logging
 from typing import Any
 
 import jsonschema
+from django.conf import settings
 from django.utils import timezone
 
 from appliance.audit.services import Actor, record
-from appliance.compliance import prompts
+from appliance.compliance import prompts, reviews, store
+from appliance.compliance.merge import merge_rule, overall_verdict
 from appliance.compliance.patterns import PatternHit, match_rule
 from appliance.compliance.prompts import ModelJudgment
-from appliance.compliance.rulebook import DEFAULT_RULEBOOK, Rule, Rulebook, load
+from appliance.compliance.rulebook import DEFAULT_RULEBOOK, Rule, Rulebook
 from appliance.compliance.schema import VERDICT_SCHEMA
 from appliance.inference import client
 from appliance.inference.registry import engine_for
@@ -32,23 +33,40 @@ from appliance.privacy.redaction import TOKEN_PATTERN, Redaction, redact, reiden
 
 logger = logging.getLogger(__name__)
 
-# A model-only finding (no pattern hit) goes to review only at or above this
-# confidence; below it the model's "true" is treated as noise.
-MODEL_ONLY_CONFIDENCE = 0.75
-# A weak pattern hit with the model agreeing below this confidence goes to
-# review instead of failing.
-AGREEMENT_CONFIDENCE = 0.6
-
 
 def scope_for(job_id: object) -> str:
     return f"job:{job_id}"
+
+
+def check_options(
+    rulebook_id: str = DEFAULT_RULEBOOK, **filters: str | None
+) -> dict[str, Any]:
+    """Build a job's options: the rulebook with its current version pinned,
+    so that a job processed or retried later runs against the version that
+    was current at submission, and the channel, product and audience given.
+    Raises RulebookError for an unknown rulebook."""
+    options: dict[str, Any] = {
+        "rulebook": rulebook_id,
+        "rulebook_version": store.load(rulebook_id).version,
+    }
+    options.update({name: value for name, value in filters.items() if value})
+    return options
+
+
+def rulebook_for(options: dict[str, Any]) -> Rulebook:
+    """The rulebook version a job with ``options`` is checked against,
+    limited to the rules that apply to its channel, product and audience."""
+    rulebook = store.load(
+        options.get("rulebook", DEFAULT_RULEBOOK), options.get("rulebook_version")
+    )
+    return rulebook.applicable(options)
 
 
 def process_job(lease: Lease) -> dict[str, Any]:
     """Run the check for a claimed job and return the verdict to store."""
     job = lease.job
     text = payloads.read_input(job)["text"]
-    rulebook = load(job.options.get("rulebook", DEFAULT_RULEBOOK))
+    rulebook = rulebook_for(job.options)
 
     cached = payloads.read_redacted(job)
     if cached is None:
@@ -66,57 +84,100 @@ def process_job(lease: Lease) -> dict[str, Any]:
         redaction = Redaction.from_dict(cached)
 
     lease.advance(State.INFERRING)
-    return check(text, redaction, rulebook, subject_id=str(job.id))
+    result = check(text, redaction, rulebook, subject_id=str(job.id))
+    reviews.open_review(job, result)
+    return result
 
 
 def check(
-    text: str, redaction: Redaction, rulebook: Rulebook, *, subject_id: str
+    text: str,
+    redaction: Redaction,
+    rulebook: Rulebook,
+    *,
+    subject_id: str,
+    use_model: bool = True,
+    screening: bool | None = None,
 ) -> dict[str, Any]:
-    """Build the verdict for ``text`` (original) and its redaction."""
+    """Build the verdict for ``text`` (original) and its redaction. With
+    ``use_model`` False only the patterns decide (the accuracy benchmark's
+    baseline). ``screening`` overrides settings.COMPLIANCE_MODEL_SCREENING."""
     hits = {rule.id: match_rule(rule, text) for rule in rulebook.rules}
-    judgments, usage = ask_model(redaction.text, rulebook, subject_id=subject_id)
+    judgments: dict[str, ModelJudgment] = {}
+    usage = _usage(rulebook)
+    asked = rules_to_ask(rulebook, hits, screening=screening) if use_model else []
+    usage["rules_asked"] = [rule.id for rule in asked]
+    if asked:
+        subset = Rulebook(rulebook.id, rulebook.version, rulebook.title, tuple(asked))
+        judgments = ask_model(redaction.text, subset, usage, subject_id=subject_id)
     findings: list[dict[str, Any]] = []
     for rule in rulebook.rules:
-        findings += merge_rule(rule, hits[rule.id], judgments[rule.id], text)
+        judgment = judgments.get(rule.id)
+        findings += merge_rule(rule, rulebook, hits[rule.id], judgment, text)
 
-    statuses = {finding["status"] for finding in findings}
-    if "fail" in statuses:
-        verdict = "fail"
-    elif "needs_review" in statuses:
-        verdict = "needs_review"
-    else:
-        verdict = "pass"
+    verdict = overall_verdict(findings)
     result = {
         "verdict": verdict,
-        "rulebook": {"id": rulebook.id, "version": rulebook.version},
+        "rulebook": {
+            "id": rulebook.id,
+            "version": rulebook.version,
+            "content_hash": rulebook.content_hash,
+        },
+        "rules_checked": [rule.id for rule in rulebook.rules],
         "findings": findings,
         "model": usage,
         "redaction": {"entities": redaction.counts()},
+        "suggest_escalation": verdict == "needs_review",
         "checked_at": timezone.now().isoformat(),
     }
     jsonschema.validate(result, VERDICT_SCHEMA)
     return result
 
 
-def ask_model(
-    redacted: str, rulebook: Rulebook, *, subject_id: str
-) -> tuple[dict[str, ModelJudgment], dict[str, Any]]:
-    """Ask the engine about every rule, one call per chunk of the text."""
+def rules_to_ask(
+    rulebook: Rulebook,
+    hits: dict[str, list[PatternHit]],
+    *,
+    screening: bool | None = None,
+) -> list[Rule]:
+    """The rules whose findings the model's answer can change: those with
+    weak hits and no strong one, and, with screening on, those with no hit
+    at all. A strong hit fails whatever the model answers, so asking about
+    it would only cost time."""
+    if screening is None:
+        screening = settings.COMPLIANCE_MODEL_SCREENING
+    asked = []
+    for rule in rulebook.rules:
+        strengths = {hit.strength for hit in hits[rule.id]}
+        if strengths == {"weak"} or (screening and not strengths):
+            asked.append(rule)
+    return asked
+
+
+def _usage(rulebook: Rulebook) -> dict[str, Any]:
     engine = engine_for(Workload.COMPLIANCE_CHECK)
-    judgments = {
-        rule.id: ModelJudgment(violated=False, confidence=None)
-        for rule in rulebook.rules
-    }
-    usage: dict[str, Any] = {
+    return {
         "engine": engine.name,
         "kind": engine.kind,
         "model": engine.model,
         "model_version": engine.model_version,
+        "engine_model": "",
+        "prompt_hash": prompts.prompt_hash(rulebook),
+        "schema_hash": prompts.schema_hash(rulebook),
         "calls": 0,
         "prompt_tokens": 0,
         "completion_tokens": 0,
         "latency_ms": 0,
     }
+
+
+def ask_model(
+    redacted: str, rulebook: Rulebook, usage: dict[str, Any], *, subject_id: str
+) -> dict[str, ModelJudgment]:
+    """Ask the engine about every rule, one call per chunk of the text; add
+    the calls to ``usage``. Over several chunks a rule keeps the most
+    confident "violated" answer, else the first answer."""
+    engine = engine_for(Workload.COMPLIANCE_CHECK)
+    judgments: dict[str, ModelJudgment] = {}
     for chunk in prompts.chunks(redacted):
         request = prompts.build_request(chunk, rulebook)
         result = client.complete(
@@ -126,100 +187,23 @@ def ask_model(
             workload=Workload.COMPLIANCE_CHECK,
             subject_id=subject_id,
         )
+        usage["engine_model"] = result.model
         usage["calls"] += 1
         usage["prompt_tokens"] += result.prompt_tokens
         usage["completion_tokens"] += result.completion_tokens
         usage["latency_ms"] += result.latency_ms
         for rule in rulebook.rules:
             judgment = prompts.read_judgment(result, rule)
-            current = judgments[rule.id]
-            if (
+            current = judgments.get(rule.id)
+            if current is None or (
                 judgment.violated
                 and (
                     not current.violated
                     or (judgment.confidence or 0) > (current.confidence or 0)
                 )
-            ) or (not current.violated and current.confidence is None):
+            ):
                 judgments[rule.id] = judgment
-    return judgments, usage
-
-
-def merge_rule(
-    rule: Rule,
-    hits: list[PatternHit],
-    judgment: ModelJudgment,
-    text: str,
-) -> list[dict[str, Any]]:
-    """Turn one rule's pattern hits and model judgment into findings."""
-    confidence = judgment.confidence
-    agrees = judgment.violated and (confidence or 0) >= AGREEMENT_CONFIDENCE
-    findings = []
-    for hit in hits:
-        if hit.strength == "strong":
-            status = "fail"
-            explanation = "A pattern for this rule matched"
-        elif agrees:
-            status = "fail"
-            explanation = "A pattern for this rule matched and the model agreed"
-        else:
-            status = "needs_review"
-            explanation = (
-                "A pattern for this rule matched but the model did not confirm it"
-            )
-        findings.append(
-            _finding(
-                rule,
-                status,
-                "pattern",
-                hit.start,
-                hit.end,
-                text,
-                confidence,
-                f"{explanation}: {rule.title.lower()}.",
-            )
-        )
-    if hits or not judgment.violated or (confidence or 0) < MODEL_ONLY_CONFIDENCE:
-        return findings
-
-    # The model names no span, so a model-only finding has no evidence offsets.
-    findings.append(
-        _finding(
-            rule,
-            "needs_review",
-            "model",
-            None,
-            None,
-            text,
-            confidence,
-            f"The model flagged this rule without a matching pattern: "
-            f"{rule.title.lower()}.",
-        )
-    )
-    return findings
-
-
-def _finding(
-    rule: Rule,
-    status: str,
-    source: str,
-    start: int | None,
-    end: int | None,
-    text: str,
-    confidence: float | None,
-    explanation: str,
-) -> dict[str, Any]:
-    return {
-        "rule_id": rule.id,
-        "title": rule.title,
-        "severity": rule.severity,
-        "status": status,
-        "source": source,
-        "start": start,
-        "end": end,
-        "evidence": text[start:end] if start is not None and end is not None else None,
-        "explanation": explanation,
-        "confidence": confidence,
-    }
+    return judgments
 
 
 def result_for(job: Job, requester: Actor) -> dict[str, Any] | None:

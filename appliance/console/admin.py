@@ -261,3 +261,7 @@ class ModelCallAdmin(ReadOnlyAdmin):
 
 # The admin's index, with links to the usage and status pages.
 admin.site.index_template = "admin/console/index.html"
+
+
+# Registered from a module of its own to keep this one to accounts and jobs.
+from appliance.console import compliance_admin  # noqa: E402, F401

@@ -253,6 +253,10 @@ ENGINE_RETRY_BACKOFF = env.get_float(
 ENGINE_RETRY_BACKOFF_MAX = env.get_float(
     "ENGINE_RETRY_BACKOFF_MAX", 60.0, minimum=0.1, unit="seconds"
 )
+# Whether a compliance check also asks the model about rules that no pattern
+# matched; it always asks about weak pattern hits. Off by default because the
+# CPU default model flags compliant text almost at random.
+COMPLIANCE_MODEL_SCREENING = env.get_bool("COMPLIANCE_MODEL_SCREENING", False)
 
 # Jobs and workers. A running task renews its job's lease every quarter of
 # JOB_LEASE; a job whose lease expired (its worker died) is re-enqueued by the

@@ -22,7 +22,9 @@ AUTHOR = "Brett Harrison"
 
 def tweet_with_author() -> str:
     text = (SAMPLES / "c07_ftx_us_fdic_insurance_tweet.txt").read_text()
-    return f"Tweet by {AUTHOR}:\n{text}"
+    # The last line adds a weak hit of another rule, which the model is asked
+    # to confirm, so the check makes a model call.
+    return f"Tweet by {AUTHOR}:\n{text}\nTry our AI-driven budgeting app."
 
 
 def raw_rows_containing(needle: str) -> list[str]:
@@ -73,6 +75,7 @@ def test_sample_checked_end_to_end(
     assert verdict["verdict"] == "fail"
     rules = {finding["rule_id"] for finding in verdict["findings"]}
     assert "FIN-005" in rules
+    assert verdict["model"]["rules_asked"] == ["FIN-004"]
     assert verdict["redaction"]["entities"].get("PERSON", 0) >= 1
     text = tweet_with_author()
     for finding in verdict["findings"]:

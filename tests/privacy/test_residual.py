@@ -7,7 +7,8 @@ import json
 import pytest
 
 from appliance.compliance import prompts
-from appliance.compliance.rulebook import DEFAULT_RULEBOOK, load
+from appliance.compliance.rulebook import DEFAULT_RULEBOOK
+from appliance.compliance.store import load
 from appliance.inference.client import build_body
 from appliance.inference.registry import engine_for
 from appliance.jobs.models import Workload
