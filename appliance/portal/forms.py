@@ -9,19 +9,17 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
-from appliance.compliance.rulebook import DEFAULT_RULEBOOK, RULEBOOK_DIR, load
+from appliance.compliance import store
+from appliance.compliance.rulebook import DEFAULT_RULEBOOK
 from appliance.documents.extraction import DocumentError, extract
 
 
 def _rulebook_choices() -> list[tuple[str, str]]:
-    """(id, title) of every rulebook file."""
-    import yaml
-
-    ids = sorted(
-        str(yaml.safe_load(path.read_text()).get("id"))
-        for path in RULEBOOK_DIR.glob("*.yaml")
-    )
-    return [(rulebook_id, load(rulebook_id).title) for rulebook_id in ids]
+    """Return (id, title) of every rulebook with a current version."""
+    return [
+        (rulebook_id, store.load(rulebook_id).title)
+        for rulebook_id in sorted(store.rulebook_ids())
+    ]
 
 
 class SignInForm(AuthenticationForm):

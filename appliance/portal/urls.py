@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from appliance.portal.views import account, escalations, pages
+from appliance.portal.views import account, escalations, pages, reviews
 
 app_name = "portal"
 
@@ -29,5 +29,15 @@ urlpatterns = [
         "escalations/<uuid:request_id>/accept/",
         escalations.accept,
         name="escalation_accept",
+    ),
+    path("reviews/", reviews.queue, name="reviews"),
+    path("reviews/<uuid:review_id>/", reviews.review, name="review"),
+    path(
+        "reviews/<uuid:review_id>/findings/<int:index>/",
+        reviews.decide,
+        name="review_decide",
+    ),
+    path(
+        "reviews/<uuid:review_id>/sign-off/", reviews.sign_off, name="review_sign_off"
     ),
 ]
