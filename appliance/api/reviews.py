@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from appliance.api.errors import error_response
+from appliance.api.idempotency import IdempotentMixin
 from appliance.api.serializers import ERROR_RESPONSES
 from appliance.api.views import request_user
 from appliance.compliance import reviews
@@ -102,7 +103,7 @@ class ReviewDetail(APIView):
             return _failure(error)
 
 
-class FindingDecisionView(APIView):
+class FindingDecisionView(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, CanReviewChecks]
 
     @extend_schema(
@@ -128,7 +129,7 @@ class FindingDecisionView(APIView):
         return Response(reviews.record_of(review))
 
 
-class ReviewSignOff(APIView):
+class ReviewSignOff(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, CanReviewChecks]
 
     @extend_schema(
