@@ -267,7 +267,8 @@ class Launcher:
                 "worker",
                 "--beat",
                 "-Q",
-                f"{self.queue_prefix}compliance,{self.queue_prefix}maintenance",
+                f"{self.queue_prefix}compliance,{self.queue_prefix}maintenance,"
+                f"{self.queue_prefix}hr",
                 "--concurrency",
                 "2",
                 "--loglevel",

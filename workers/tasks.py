@@ -12,6 +12,8 @@ from appliance.api import idempotency
 from appliance.audit import verification
 from appliance.compliance.services import process_job
 from appliance.escalation import egress
+from appliance.hr import library
+from appliance.hr.embeddings import EmbeddingsUnavailable
 from appliance.jobs import execution
 from appliance.logging import log_context
 from appliance.webhooks import services as webhooks
@@ -78,3 +80,20 @@ def send_escalation(self: Task[Any, Any], request_id: str) -> dict[str, str]:
     with log_context(task_id=str(self.request.id), escalation_id=request_id):
         outcome = egress.send(request_id)
     return {"escalation_id": request_id, "state": outcome.state}
+
+
+# Retries only while the embeddings endpoint does not answer; a version whose
+# indexing failed for good is marked failed by the service.
+@shared_task(
+    bind=True,
+    name="hr.index_policy",
+    autoretry_for=(EmbeddingsUnavailable,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=10,
+)
+def index_policy(self: Task[Any, Any], version_id: str) -> dict[str, Any]:
+    with log_context(task_id=str(self.request.id), policy_version=version_id):
+        state = library.index_version(int(version_id))
+    return {"policy_version": version_id, "state": state}

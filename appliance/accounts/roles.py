@@ -24,7 +24,7 @@ class Role(StrEnum):
 # Meta.permissions of the models they guard.
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.STAFF: ("jobs.submit_job", "escalation.request_escalation"),
-    Role.HR_ADMIN: ("jobs.submit_job",),
+    Role.HR_ADMIN: ("jobs.submit_job", "hr.manage_policies", "hr.review_feedback"),
     Role.REVIEWER: (
         "jobs.submit_job",
         "jobs.review_job",

@@ -5,7 +5,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from appliance.api import escalations, reviews, views
+from appliance.api import escalations, hr, reviews, views
 
 urlpatterns = [
     path(
@@ -79,4 +79,17 @@ urlpatterns = [
         reviews.ReviewSignOff.as_view(),
         name="review-sign-off",
     ),
+    path("v1/hr/questions", hr.HrQuestionCreate.as_view(), name="hr-question-create"),
+    path("v1/hr/policies", hr.HrPolicyCreate.as_view(), name="hr-policy-create"),
+    path(
+        "v1/hr/policies/<int:version_id>",
+        hr.HrPolicyDetail.as_view(),
+        name="hr-policy-detail",
+    ),
+    path(
+        "v1/hr/answers/<uuid:turn_id>/feedback",
+        hr.HrFeedbackCreate.as_view(),
+        name="hr-feedback-create",
+    ),
+    path("v1/hr/feedback", hr.HrFeedbackList.as_view(), name="hr-feedback-list"),
 ]

@@ -25,6 +25,11 @@ django_stubs_ext.monkeypatch()
 # list on first use unless this is empty, and then uses its bundled copy.
 # Set before anything imports tldextract, which reads it at import.
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+# Hugging Face libraries (sentence-transformers, for HR policy embeddings)
+# load models from local paths only and never ask the hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env.get_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -63,6 +68,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "appliance.portal",
     "appliance.escalation",
+    "appliance.hr",
 ]
 
 MIDDLEWARE = [
@@ -400,6 +406,7 @@ def task_routes(prefix: str) -> dict[str, dict[str, str]]:
         "webhooks.*": {"queue": f"{prefix}maintenance"},
         # Sends are rare and short, and every worker consumes this queue.
         "escalation.*": {"queue": f"{prefix}maintenance"},
+        "hr.*": {"queue": f"{prefix}hr"},
     }
 
 
@@ -556,3 +563,32 @@ if OIDC_ENABLED:
     # Its messages about a failed match quote the e-mail address.
     LOGGING["loggers"]["mozilla_django_oidc"] = {"level": "ERROR"}  # type: ignore[index]
     AUTHENTICATION_BACKENDS.append("appliance.portal.oidc.ApplianceOIDCBackend")
+
+# --- HR policy questions -----------------------------------------------------
+
+# Who staff should ask when the policies do not answer a question; quoted in
+# every refusal.
+HR_CONTACT = env.get_str("HR_CONTACT", "your HR business partner")
+# An OpenAI-compatible /v1/embeddings endpoint (a local server) for policy
+# passages and redacted questions, instead of all-MiniLM-L6-v2 in-process. It
+# must return 384 numbers per text, as all-MiniLM-L6-v2 does.
+HR_EMBEDDINGS_URL = env.get_optional_str("HR_EMBEDDINGS_URL")
+HR_EMBEDDINGS_MODEL = env.get_str("HR_EMBEDDINGS_MODEL", "all-minilm-l6-v2")
+HR_EMBEDDINGS_API_KEY = env.get_optional_str("HR_EMBEDDINGS_API_KEY", secret=True)
+HR_EMBEDDINGS_TIMEOUT = env.get_float(
+    "HR_EMBEDDINGS_TIMEOUT", 30.0, minimum=1.0, unit="seconds"
+)
+# Threads torch uses for in-process embeddings in each process.
+HR_EMBEDDING_THREADS = env.get_int(
+    "HR_EMBEDDING_THREADS", 1, minimum=1, maximum=64, unit="threads"
+)
+# Passages retrieved for one question, and put into the prompt.
+HR_PASSAGES = env.get_int("HR_PASSAGES", 5, minimum=1, maximum=20, unit="passages")
+# A question is answered only when the best passage's support score (cosine
+# similarity to the question plus 0.3 times the share of the question's words
+# it contains) reaches this; otherwise it is refused without a model call.
+HR_MIN_SUPPORT = env.get_float("HR_MIN_SUPPORT", 0.52, minimum=0.0, maximum=2.0)
+# Longest answer the model may write.
+HR_ANSWER_MAX_TOKENS = env.get_int(
+    "HR_ANSWER_MAX_TOKENS", 160, minimum=16, unit="tokens"
+)
