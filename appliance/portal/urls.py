@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from appliance.portal.views import account, escalations, pages, reviews
+from appliance.portal.views import account, escalations, hr, pages, reviews
 
 app_name = "portal"
 
@@ -30,6 +30,7 @@ urlpatterns = [
         escalations.accept,
         name="escalation_accept",
     ),
+    path("hr/", hr.chat, name="hr"),
     path("reviews/", reviews.queue, name="reviews"),
     path("reviews/<uuid:review_id>/", reviews.review, name="review"),
     path(

@@ -16,7 +16,10 @@ from appliance.accounts.services import create_user
 # The escalation tests' fixtures: a stand-in external provider and its users.
 from tests.escalation.conftest import people, provider
 
-__all__ = ["people", "provider"]
+# The HR tests' fixture that adds and indexes a policy.
+from tests.hr.conftest import add_policy
+
+__all__ = ["add_policy", "people", "provider"]
 
 PASSWORD = "a long portal test password"
 

@@ -173,3 +173,26 @@ def test_compliance_check_highlights_findings(
     history = page.inner_text("#jobs")
     assert str(job.id) in history
     assert str(foreign.id) not in history
+
+
+def test_hr_answer_streams_with_citations(
+    live_server, person, page, add_policy, engine_url
+):
+    from tests.hr.test_questions_api import LEAVE
+
+    add_policy(LEAVE, title="Leave")
+    person("rae-staff")
+    sign_in(page, live_server.url, "rae-staff")
+    page.goto(f"{live_server.url}/hr/")
+    page.fill("#hr-question", "How much leave can I take to care for my spouse?")
+    page.click("#hr-form button[type=submit]")
+    page.wait_for_selector("#hr-status:has-text('Answer complete.')", timeout=240_000)
+    snapshot(page, "hr-answer")
+    assert page.inner_text(".turn .answer").strip() != ""
+    source = page.locator(".citations li").first
+    assert "Leave" in source.inner_text()
+    link = page.locator(".turn .answer a").first
+    target = link.get_attribute("href")
+    assert target is not None and page.locator(target).count() == 1
+    link.click()
+    assert page.evaluate("location.hash") == target
