@@ -267,8 +267,10 @@ class Launcher:
                 "worker",
                 "--beat",
                 "-Q",
-                f"{self.queue_prefix}compliance,{self.queue_prefix}maintenance,"
-                f"{self.queue_prefix}hr",
+                ",".join(
+                    self.queue_prefix + queue
+                    for queue in ("compliance", "annotation", "hr", "maintenance")
+                ),
                 "--concurrency",
                 "2",
                 "--loglevel",

@@ -21,6 +21,7 @@ from django.utils import timezone
 from appliance.accounts.models import Scope, User, all_scopes
 from appliance.accounts.roles import Role
 from appliance.accounts.services import create_user, issue_api_key
+from appliance.annotation.models import Batch
 from appliance.escalation import sealing
 from appliance.escalation.models import EscalationRequest
 from appliance.jobs import services as jobs
@@ -149,14 +150,24 @@ def _escalation(user: User | None) -> str:
     return str(request.id)
 
 
+def _batch(user: User | None) -> str:
+    if user is None:
+        return str(uuid.uuid4())
+    return str(Batch.objects.create(owner=user).id)
+
+
 ARGUMENTS: dict[str, Callable[[User | None], Any]] = {
     "job_id": _job,
+    "batch_id": _batch,
     "webhook_id": _webhook,
     "escalation_id": _escalation,
     # A made-up review: a reviewer gets past authorization and finds nothing.
     "review_id": lambda user: str(uuid.uuid4()),
     "index": lambda user: 0,
     "seq": lambda user: 1,
+    # A made-up policy version and answer: allowed callers find nothing.
+    "version_id": lambda user: 999_999_999,
+    "turn_id": lambda user: str(uuid.uuid4()),
     "app_label": lambda user: "accounts",
 }
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from appliance.annotation.services import process_job as annotate_job
 from appliance.api import idempotency
 from appliance.audit import verification
 from appliance.compliance.services import process_job
@@ -28,6 +29,15 @@ def check_compliance(self: Task[Any, Any], job_id: str) -> dict[str, Any]:
     if outcome.retry_in is not None:
         # Retries the task schedules itself are not deliveries: execute() has
         # already given the delivery back.
+        raise self.retry(countdown=outcome.retry_in)
+    return {"job_id": job_id, "state": outcome.state}
+
+
+@shared_task(bind=True, name="annotation.annotate", max_retries=None)
+def annotate_file(self: Task[Any, Any], job_id: str) -> dict[str, Any]:
+    with log_context(task_id=str(self.request.id), job_id=job_id):
+        outcome = execution.execute(job_id, annotate_job)
+    if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return {"job_id": job_id, "state": outcome.state}
 

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from appliance.accounts.models import Team
 from appliance.api.errors import error_body, error_response
+from appliance.api.idempotency import IdempotentMixin
 from appliance.api.permissions import CanSubmitJobs
 from appliance.api.serializers import ERROR_RESPONSES
 from appliance.api.views import request_user
@@ -173,7 +174,7 @@ def _version_data(version: PolicyVersion) -> dict[str, Any]:
     }
 
 
-class HrPolicyCreate(APIView):
+class HrPolicyCreate(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, CanManagePolicies]
     parser_classes = [MultiPartParser, FormParser]
 
@@ -235,7 +236,7 @@ class HrPolicyDetail(APIView):
         return Response(_version_data(version))
 
 
-class HrFeedbackCreate(APIView):
+class HrFeedbackCreate(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, CanSubmitJobs]
     parser_classes = [JSONParser]
 

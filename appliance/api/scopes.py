@@ -31,6 +31,11 @@ SCOPE_BY_URL_NAME: dict[str, Scope | None] = {
     "job-list": Scope.JOBS,
     "job-detail": Scope.JOBS,
     "job-retry": Scope.JOBS,
+    "hr-question-create": Scope.HR,
+    "hr-policy-create": Scope.HR,
+    "hr-policy-detail": Scope.HR,
+    "hr-feedback-create": Scope.HR,
+    "hr-feedback-list": Scope.HR,
     "openai-chat-completions": Scope.CHAT,
     "openai-models": Scope.CHAT,
     "webhook-list": Scope.WEBHOOKS,
@@ -45,6 +50,11 @@ SCOPE_BY_URL_NAME: dict[str, Scope | None] = {
     "review-detail": Scope.COMPLIANCE,
     "review-finding": Scope.COMPLIANCE,
     "review-sign-off": Scope.COMPLIANCE,
+    "annotation-create": Scope.ANNOTATION,
+    "annotation-detail": Scope.ANNOTATION,
+    "annotation-file": Scope.ANNOTATION,
+    "annotation-batch-detail": Scope.ANNOTATION,
+    "annotation-batch-export": Scope.ANNOTATION,
 }
 
 

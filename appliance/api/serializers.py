@@ -100,6 +100,19 @@ REASON_MESSAGES = {
         "it, or split the input."
     ),
     Reason.INTERNAL_ERROR: "The appliance failed while processing the job.",
+    Reason.EMPTY_FILE: "The file is empty or contains no text.",
+    Reason.UNSUPPORTED_TYPE: (
+        "The file type is not supported. Send PDF, DOCX, XLSX, EML, HTML, CSV or text."
+    ),
+    Reason.CORRUPT_FILE: "The file is corrupt and could not be read.",
+    Reason.ENCRYPTED_FILE: "The file is encrypted. Send a copy without a password.",
+    Reason.FILE_TOO_LARGE: (
+        "The file, or what it expands to, is larger than the limits allow (a zip "
+        "bomb is rejected this way). Split it."
+    ),
+    Reason.NEEDS_OCR: (
+        "The PDF has no text layer (a scan) and OCR is not installed on this appliance."
+    ),
 }
 
 

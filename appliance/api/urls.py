@@ -5,7 +5,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from appliance.api import escalations, hr, reviews, views
+from appliance.api import annotations, escalations, hr, reviews, views
 
 urlpatterns = [
     path(
@@ -92,4 +92,29 @@ urlpatterns = [
         name="hr-feedback-create",
     ),
     path("v1/hr/feedback", hr.HrFeedbackList.as_view(), name="hr-feedback-list"),
+    path(
+        "v1/annotations",
+        annotations.AnnotationCreate.as_view(),
+        name="annotation-create",
+    ),
+    path(
+        "v1/annotations/<uuid:job_id>",
+        annotations.AnnotationDetail.as_view(),
+        name="annotation-detail",
+    ),
+    path(
+        "v1/annotations/<uuid:job_id>/file",
+        annotations.AnnotatedFile.as_view(),
+        name="annotation-file",
+    ),
+    path(
+        "v1/annotations/batches/<uuid:batch_id>",
+        annotations.BatchDetail.as_view(),
+        name="annotation-batch-detail",
+    ),
+    path(
+        "v1/annotations/batches/<uuid:batch_id>/export",
+        annotations.BatchExport.as_view(),
+        name="annotation-batch-export",
+    ),
 ]

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 # Celery task name for each workload; workers/tasks.py defines them.
 TASK_NAMES = {
     Workload.COMPLIANCE_CHECK: "compliance.check",
+    Workload.ANNOTATION: "annotation.annotate",
 }
 
 

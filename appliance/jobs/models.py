@@ -28,6 +28,7 @@ from appliance.accounts.models import ApiKey, Team, User
 
 class Workload(models.TextChoices):
     COMPLIANCE_CHECK = "compliance_check", "Compliance check"
+    ANNOTATION = "annotation", "File annotation"
 
 
 class State(models.TextChoices):
@@ -54,6 +55,13 @@ class Reason(models.TextChoices):
     PAYLOAD_BLOCKED = "payload_blocked"
     TIMED_OUT = "timed_out"
     INTERNAL_ERROR = "internal_error"
+    # Why a submitted file could not be read (appliance.documents.errors).
+    EMPTY_FILE = "empty_file"
+    UNSUPPORTED_TYPE = "unsupported_type"
+    CORRUPT_FILE = "corrupt_file"
+    ENCRYPTED_FILE = "encrypted_file"
+    FILE_TOO_LARGE = "file_too_large"
+    NEEDS_OCR = "needs_ocr"
 
 
 # Reasons after which the owner may retry the job as it is.

@@ -6,6 +6,7 @@ the field name, so a value copied into another row or field fails to open.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -34,6 +35,12 @@ def unseal(job_id: object, field: str, blob: bytes | memoryview) -> dict[str, An
 
 def read_input(job: Job) -> dict[str, Any]:
     return unseal(job.id, INPUT, job.input_sealed)
+
+
+def read_file(job: Job) -> bytes | None:
+    """The uploaded file sealed with the job's input, if it has one."""
+    encoded = read_input(job).get("file")
+    return None if encoded is None else base64.b64decode(encoded)
 
 
 def read_redacted(job: Job) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
@@ -28,11 +29,14 @@ def submit(
     options: dict[str, Any] | None = None,
     enqueue: bool = True,
     api_key: ApiKey | None = None,
+    file: bytes | None = None,
 ) -> Job:
     """Create a job with its input sealed, and enqueue it after commit.
 
     ``source`` describes where the text came from (file name, content type);
     it is sealed with the text, because a file name can itself be personal.
+    ``file`` is an uploaded file that the workload itself reads (annotation);
+    it is sealed with the rest, as it was uploaded.
     """
     job = Job(
         workload=workload,
@@ -42,9 +46,10 @@ def submit(
         options=options or {},
         input_chars=len(text),
     )
-    job.input_sealed = payloads.seal(
-        job.id, payloads.INPUT, {"text": text, "source": source or {}}
-    )
+    value: dict[str, Any] = {"text": text, "source": source or {}}
+    if file is not None:
+        value["file"] = base64.b64encode(file).decode("ascii")
+    job.input_sealed = payloads.seal(job.id, payloads.INPUT, value)
     with transaction.atomic():
         job.save()
         record(
@@ -55,7 +60,8 @@ def submit(
             details={
                 "workload": str(workload),
                 "chars": len(text),
-                "from_file": bool(source and source.get("filename")),
+                "from_file": file is not None
+                or bool(source and source.get("filename")),
             },
         )
         if enqueue:

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "appliance.portal",
     "appliance.escalation",
     "appliance.hr",
+    "appliance.annotation",
 ]
 
 MIDDLEWARE = [
@@ -278,6 +279,15 @@ SWEEP_INTERVAL = env.get_float("SWEEP_INTERVAL", 30.0, minimum=0.5, unit="second
 # broker. The quick start derives one from its var directory when unset.
 QUEUE_PREFIX = env.get_str("QUEUE_PREFIX", "")
 
+# File annotation. The taxonomy file (YAML) lists the document types, tags,
+# classification rules and retention categories; the default is
+# appliance/annotation/taxonomy.yaml. A batch (a zip, or several files in one
+# request) holds at most ANNOTATION_MAX_BATCH_FILES files.
+ANNOTATION_TAXONOMY_FILE = env.get_optional_str("ANNOTATION_TAXONOMY_FILE")
+ANNOTATION_MAX_BATCH_FILES = env.get_int(
+    "ANNOTATION_MAX_BATCH_FILES", 500, minimum=1, maximum=10_000, unit="files"
+)
+
 # --- Audit log ---------------------------------------------------------------
 
 # Key-encryption key that wraps the audit log's data keys: "local" reads it
@@ -396,8 +406,9 @@ LOGGING = {
 
 
 def task_routes(prefix: str) -> dict[str, dict[str, str]]:
-    """Celery routes: compliance checks on a queue of their own, the sweeper
-    and the audit log's verification on the maintenance queue."""
+    """Celery routes: compliance checks and file annotation on queues of their
+    own, the sweeper and the audit log's verification on the maintenance
+    queue."""
     return {
         "compliance.*": {"queue": f"{prefix}compliance"},
         "jobs.*": {"queue": f"{prefix}maintenance"},
@@ -407,6 +418,7 @@ def task_routes(prefix: str) -> dict[str, dict[str, str]]:
         # Sends are rare and short, and every worker consumes this queue.
         "escalation.*": {"queue": f"{prefix}maintenance"},
         "hr.*": {"queue": f"{prefix}hr"},
+        "annotation.*": {"queue": f"{prefix}annotation"},
     }
 
 

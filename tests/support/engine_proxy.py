@@ -5,7 +5,9 @@ It stands in for what cannot run here. With ``translate_json_schema`` it
 accepts vLLM's ``json_schema`` response format and passes it on in
 llama.cpp's dialect, so a request built for vLLM is answered by the real
 model. With ``delay`` it holds each request first, which gives a test time to
-kill a worker in the middle of a model call.
+kill a worker in the middle of a model call. With ``rewrite`` it passes each
+successful completion through a function first, which lets a test give the
+caller an answer the model could have written but did not (junk, say).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -26,10 +29,12 @@ class EngineProxy:
         *,
         translate_json_schema: bool = False,
         delay: float = 0.0,
+        rewrite: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/") if upstream else None
         self.translate_json_schema = translate_json_schema
         self.delay = delay
+        self.rewrite = rewrite
         self.requests: list[bytes] = []
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -75,6 +80,8 @@ class EngineProxy:
                 response = httpx.get(url, timeout=10)
         except httpx.HTTPError:
             return 502, b'{"error": {"message": "upstream unreachable"}}'
+        if self.rewrite is not None and raw and response.status_code == 200:
+            return 200, json.dumps(self.rewrite(response.json())).encode()
         return response.status_code, response.content
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

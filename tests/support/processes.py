@@ -114,7 +114,7 @@ def start_engine(port: int | None = None, name: str = "engine") -> Engine:
 def start_worker(
     name: str,
     env: dict[str, str],
-    queues: str = "compliance,maintenance",
+    queues: str = "compliance,annotation,maintenance",
     beat: bool = False,
 ) -> Process:
     """A real Celery worker (prefork, one child) for the test database."""

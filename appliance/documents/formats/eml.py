@@ -7,8 +7,11 @@ dispatcher extracts each one like any other file.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.policy
+import quopri
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -61,6 +64,30 @@ def _attachment_bytes(part: EmailMessage) -> bytes | None:
     """The attachment's bytes; a forwarded message is re-serialized."""
     if part.get_content_type() == "message/rfc822":
         inner = part.get_content()
-        return bytes(inner) if isinstance(inner, EmailMessage) else None
+        if not isinstance(inner, EmailMessage):
+            return None
+        encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if encoding in ("base64", "quoted-printable"):
+            return _decoded_message(inner, encoding)
+        return bytes(inner)
     payload = part.get_payload(decode=True)
     return payload if isinstance(payload, bytes) else None
+
+
+def _decoded_message(inner: EmailMessage, encoding: str) -> bytes | None:
+    """The bytes of a forwarded message sent with a transfer encoding.
+
+    RFC 2046 forbids encoding a message/rfc822 part, but some mailers do (and
+    Python's own ``add_attachment`` with bytes does). The parser then reads
+    the encoded text as a message without headers, so it is decoded here.
+    """
+    body = inner.get_payload()
+    if not isinstance(body, str):
+        return None
+    data = body.encode("ascii", errors="replace")
+    try:
+        if encoding == "base64":
+            return base64.b64decode(data)
+        return quopri.decodestring(data)
+    except (binascii.Error, ValueError):
+        return None
