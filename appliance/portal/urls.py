@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from appliance.portal.views import account, escalations, hr, pages, reviews
+from appliance.portal.views import (
+    account,
+    annotation,
+    escalations,
+    hr,
+    pages,
+    reviews,
+)
 
 app_name = "portal"
 
@@ -31,6 +38,13 @@ urlpatterns = [
         name="escalation_accept",
     ),
     path("hr/", hr.chat, name="hr"),
+    path("annotation/new/", annotation.upload, name="annotation_new"),
+    path("annotation/batches/<uuid:batch_id>/", annotation.batch_detail, name="batch"),
+    path(
+        "annotation/batches/<uuid:batch_id>/progress/",
+        annotation.batch_progress,
+        name="batch_progress",
+    ),
     path("reviews/", reviews.queue, name="reviews"),
     path("reviews/<uuid:review_id>/", reviews.review, name="review"),
     path(

@@ -11,10 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from appliance.accounts.models import User
+from appliance.annotation.services import result_for as annotation_result_for
 from appliance.api.serializers import REASON_MESSAGES
 from appliance.compliance.services import result_for
 from appliance.jobs import services as jobs
-from appliance.jobs.models import Job, Reason, Workload
+from appliance.jobs.models import Job, Reason, State, Workload
 from appliance.portal import highlight
 from appliance.portal.forms import ComplianceCheckForm
 from appliance.portal.views import escalations
@@ -76,6 +77,11 @@ def _result_context(job: Job, user: User) -> dict[str, Any]:
         if job.reason
         else "",
     }
+    if job.workload == Workload.ANNOTATION:
+        if job.state == State.SUCCEEDED:
+            context["annotation"] = annotation_result_for(job, user)
+        return context
+
     result = result_for(job, user) if job.is_final else None
     if result is None:
         return context
