@@ -29,7 +29,7 @@ def test_batch_progress_until_finished(make_user, engine_url, monkeypatch):
     monkeypatch.setattr("appliance.jobs.dispatch.enqueue", lambda job: None)
     owner = make_user(Role.STAFF)
     client = signed_in(owner)
-    archive = documents.zip_of([("memo.txt", MEMO), ("empty.txt", b"")])
+    archive = documents.zip_of([("memo.txt", MEMO.encode()), ("empty.txt", b"")])
     response = client.post(
         "/annotation/new/",
         {"files": SimpleUploadedFile("files.zip", archive, "application/zip")},
@@ -43,7 +43,7 @@ def test_batch_progress_until_finished(make_user, engine_url, monkeypatch):
     assert "memo.txt" in waiting
 
     for item in batch.items.all():
-        execution.execute(item.job_id, process_job)
+        execution.execute(str(item.job_id), process_job)
     finished = client.get(f"/annotation/batches/{batch.id}/progress/")
     text = finished.content.decode()
     assert "hx-trigger" not in text

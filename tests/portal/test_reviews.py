@@ -31,7 +31,7 @@ def checked(requester) -> Job:
     )
     assert response.status_code == 302, response.content
     job = Job.objects.get(owner=requester)
-    execution.execute(job.id, process_job)
+    execution.execute(str(job.id), process_job)
     return Job.objects.get(id=job.id)
 
 
