@@ -46,6 +46,7 @@ def test_analysis_opens_no_connection(connections):
 NETWORK_MODULES = {
     "appliance/inference/client.py": "configured local engines",
     "appliance/inference/streaming.py": "configured local engines",
+    "appliance/hr/embeddings.py": "a configured local embeddings endpoint",
     "appliance/console/status.py": "configured local engines and the broker",
     "appliance/webhooks/services.py": "webhook endpoints; ids and states only",
     "appliance/api/health.py": "configured local engines and the broker",

@@ -28,6 +28,7 @@ from appliance.annotation import batches, export, services
 from appliance.annotation.models import Batch
 from appliance.annotation.writeback import WritebackUnsupported
 from appliance.api.errors import error_response
+from appliance.api.idempotency import IdempotentMixin
 from appliance.api.permissions import CanSubmitJobs
 from appliance.api.serializers import ERROR_RESPONSES, ErrorSerializer, JobSerializer
 from appliance.api.views import request_key, request_user
@@ -145,7 +146,7 @@ UPLOAD_SCHEMA = inline_serializer(
 )
 
 
-class AnnotationCreate(APIView):
+class AnnotationCreate(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, CanSubmitJobs]
     parser_classes = [MultiPartParser]
 

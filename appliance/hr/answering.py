@@ -101,9 +101,17 @@ class Prepared:
     entities: dict[str, int] = field(default_factory=dict)
 
     def events(self) -> Iterator[Event]:
-        """Yield the answer's text as it is written, then the answer."""
+        """Yield the answer's text as it is written, then the answer.
+
+        An answer starts with the best supporting sentence, quoted with its
+        source, which is known before the model is called: the asker reads
+        the policy's own words at once, and the model's explanation follows.
+        """
         buffer = _Reidentifier(self.conversation.scope_id, self.user)
         model_text = ""
+        lead = "" if self.refused else source_line(self.sources[0])
+        if lead:
+            yield Token(lead)
         if self.refused:
             pieces: Iterator[str] = iter([refusal_text()])
         else:
@@ -121,12 +129,11 @@ class Prepared:
                 yield Token(shown)
         model_text = model_text.strip()
         cited = self._cited(model_text)
-        suffix = "" if self.refused else source_line(self.sources[0])
-        shown = buffer.feed(suffix) + buffer.flush()
+        shown = buffer.flush()
         if shown:
             yield Token(shown)
-        turn = self._store(model_text, suffix, cited)
-        yield Done(self._answer(turn, model_text + suffix, cited))
+        turn = self._store(model_text, lead, cited)
+        yield Done(self._answer(turn, lead + model_text, cited))
 
     def _cited(self, text: str) -> list[Source]:
         if self.refused:
@@ -134,7 +141,7 @@ class Prepared:
         numbers = {int(n) for n in _CITATION.findall(text)}
         return [s for s in self.sources if s.number == 1 or s.number in numbers]
 
-    def _store(self, model_text: str, suffix: str, cited: list[Source]) -> Turn:
+    def _store(self, model_text: str, lead: str, cited: list[Source]) -> Turn:
         citations = [source.citation() for source in cited]
         with transaction.atomic():
             conversation = Conversation.objects.select_for_update().get(
@@ -149,7 +156,7 @@ class Prepared:
             )
             turn.sealed = _seal_turn(
                 turn.id,
-                {"question": self.question, "answer": model_text, "suffix": suffix},
+                {"question": self.question, "answer": model_text, "lead": lead},
             )
             turn.save()
             conversation.updated_at = timezone.now()
@@ -198,11 +205,13 @@ def refusal_text() -> str:
 
 
 def source_line(source: Source) -> str:
+    """Format the quoted supporting sentence that opens an answer. The quote
+    is the company's policy text as written, so it holds no asker's data."""
     citation = source.citation()
     section = f", section “{citation['section']}”" if citation["section"] else ""
     return (
-        f"\n\nSource [1]: {citation['title']} (version {citation['version']}"
-        f"{section}): “{citation['quote']}”"
+        f"Source [1]: {citation['title']} (version {citation['version']}"
+        f"{section}): “{citation['quote']}”\n\n"
     )
 
 
