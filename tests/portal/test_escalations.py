@@ -99,3 +99,17 @@ def test_accept_needs_an_answer(people, provider):
     assert "has no answer yet" in response.content.decode()
     escalation.refresh_from_db()
     assert escalation.answer_accepted_at is None
+
+
+def test_decision_missing_changes_nothing(people, provider):
+    escalation = requested(people)
+    client = signed_in(people["approver"])
+    response = client.post(
+        f"/escalations/{escalation.id}/decide/",
+        {"reason": "Forgot to choose.", "body_sha256": escalation.body_sha256},
+        follow=True,
+    )
+    assert "Choose approve or reject." in response.content.decode()
+    escalation.refresh_from_db()
+    assert escalation.state == State.PENDING
+    assert escalation.approvals.count() == 0

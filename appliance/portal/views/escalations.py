@@ -73,11 +73,11 @@ def detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
 def decide(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
     user = signed_in_user(request)
     found = _visible(request, request_id)
-    action = (
-        escalations.approve
-        if request.POST.get("decision") == "approve"
-        else escalations.reject
-    )
+    actions = {"approve": escalations.approve, "reject": escalations.reject}
+    action = actions.get(request.POST.get("decision", ""))
+    if action is None:
+        messages.error(request, "Choose approve or reject.")
+        return redirect("portal:escalation", request_id=request_id)
     try:
         action(
             found,
