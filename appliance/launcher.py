@@ -319,7 +319,8 @@ class Launcher:
 
     def banner(self, base: str, accounts: dict[str, str | None]) -> None:
         print(
-            f"\nThe appliance is running at {base}/  (admin console: {base}/admin/, "
+            f"\nThe appliance is running at {base}/  (staff portal; admin console: "
+            f"{base}/admin/, "
             f"audit console: {base}/audit/)\n"
             f"Logs: {self.logs}/\n",
             flush=True,

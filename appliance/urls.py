@@ -1,14 +1,14 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from appliance.api import openai
-from appliance.api.views import Health, Index
+from appliance.api.views import Health
 from appliance.console.views import status_view, usage_view
 
 handler404 = "appliance.api.errors.not_found_view"
 
 urlpatterns = [
-    path("", Index.as_view(), name="index"),
     path("healthz", Health.as_view(), name="health"),
     path("api/", include("appliance.api.urls")),
     # OpenAI-compatible: clients use http://HOST/v1 as their base URL.
@@ -22,4 +22,8 @@ urlpatterns = [
     path("admin/usage/", admin.site.admin_view(usage_view), name="console-usage"),
     path("admin/status/", admin.site.admin_view(status_view), name="console-status"),
     path("admin/", admin.site.urls),
+    path("", include("appliance.portal.urls")),
 ]
+
+if settings.OIDC_ENABLED:
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

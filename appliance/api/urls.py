@@ -61,6 +61,8 @@ urlpatterns = [
         escalations.EscalationPolicyView.as_view(),
         name="escalation-policy",
     ),
+    # The entry points, for a script that opens /api/ (the portal has /).
+    path("", views.Index.as_view(), name="index"),
     path("v1/reviews", reviews.ReviewQueue.as_view(), name="review-queue"),
     path(
         "v1/reviews/<uuid:review_id>",

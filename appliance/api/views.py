@@ -244,7 +244,7 @@ class JobRetry(IdempotentMixin, APIView):
 
 
 class Index(APIView):
-    """Where things are, for a person or a script that opens the root URL."""
+    """Where things are, for a person or a script that opens /api/."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from appliance.accounts.models import ApiKey, User
+from appliance.audit.models import Outcome
 from appliance.audit.services import record
 from appliance.jobs import dispatch, payloads
 from appliance.jobs.models import RETRYABLE_REASONS, Job, State, Workload
@@ -92,4 +94,28 @@ def retry(job: Job, user: User) -> Job:
             details={"previous_reason": previous_reason},
         )
         dispatch.enqueue(job)
+    return job
+
+
+def input_for(job: Job, requester: User) -> dict[str, Any] | None:
+    """Return the job's submitted text and source to its owner, and None to
+    anyone else: a reviewer works from the findings, not the whole text."""
+    if requester.pk != job.owner_id:
+        return None
+    return payloads.read_input(job)
+
+
+def visible_job(user: User, job_id: uuid.UUID) -> Job | None:
+    """Return the job if ``user`` may read it (see ``JobQuerySet.visible_to``),
+    else None. A request for another person's job is audited as a denial."""
+    job = Job.objects.visible_to(user).filter(id=job_id).first()
+    if job is None and Job.objects.filter(id=job_id).exists():
+        record(
+            "job.access_denied",
+            actor=user,
+            object_type="job",
+            object_id=job_id,
+            outcome=Outcome.DENIED,
+            durable=True,
+        )
     return job

@@ -9,6 +9,7 @@ Every value that varies per deployment is read here through ``env`` with the
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -62,8 +63,10 @@ INSTALLED_APPS = [
     "appliance.webhooks",
     "appliance.chat",
     "appliance.console",
+    "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "appliance.portal",
     "appliance.escalation",
     "appliance.hr",
     "appliance.annotation",
@@ -77,14 +80,20 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "appliance.portal.middleware.IdleSessionMiddleware",
+    "appliance.portal.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out sign-in into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "appliance.urls"
 WSGI_APPLICATION = "appliance.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
 
 TEMPLATES = [
     {
@@ -496,6 +505,76 @@ EXTERNAL_PRICE_INPUT_PER_MTOK = Decimal(
 EXTERNAL_PRICE_OUTPUT_PER_MTOK = Decimal(
     str(env.get_float("EXTERNAL_PRICE_OUTPUT_PER_MTOK", 10.0, minimum=0))
 )
+
+# --- Staff portal and sign-in ----------------------------------------------------
+
+# django-axes checks every password sign-in (portal, admin, audit console)
+# before the model backend does; a mozilla-django-oidc backend is added below
+# when single sign-on is configured.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed password sign-ins before the account is locked out, and how long the
+# lockout lasts. A lockout is recorded in the audit log as auth.locked_out.
+LOGIN_FAILURE_LIMIT = env.get_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env.get_int(
+    "LOGIN_LOCKOUT_SECONDS", 900, minimum=1, unit="seconds"
+)
+# The key failures are counted against: the user name, the client address,
+# or the two together. With both, a user locked out from one address can still
+# sign in from another, and one address cannot lock everybody out.
+LOGIN_LOCKOUT_BY = env.get_choice(
+    "LOGIN_LOCKOUT_BY",
+    "username_and_ip",
+    ("username", "ip_address", "username_and_ip"),
+)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_LOCKOUT_PARAMETERS = (
+    [["username", "ip_address"]]
+    if LOGIN_LOCKOUT_BY == "username_and_ip"
+    else [LOGIN_LOCKOUT_BY]
+)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "appliance.api.middleware.client_address"
+# django-axes logs the user name with every failure, so only its errors are
+# logged. The audit log keeps the name encrypted instead.
+AXES_VERBOSE = False
+LOGGING["loggers"]["axes"] = {"level": "ERROR"}  # type: ignore[index]
+
+# A signed-in session that makes no request for this long is ended.
+SESSION_IDLE_SECONDS = env.get_int(
+    "SESSION_IDLE_SECONDS", 30 * 60, minimum=60, unit="seconds"
+)
+# Reviewers, approvers, auditors and administrators must pass a TOTP second
+# factor after their password. Production turns it on unless set.
+REQUIRE_2FA = env.get_bool("REQUIRE_2FA", False)
+# The issuer name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env.get_str("TOTP_ISSUER", "Private AI appliance")
+
+# OpenID Connect single sign-on through mozilla-django-oidc, on when
+# APPLIANCE_OIDC_CLIENT_ID is set. Accounts must exist already (matched by
+# e-mail address): the identity provider does not hand out roles.
+OIDC_ENABLED = env.is_set("OIDC_CLIENT_ID")
+if OIDC_ENABLED:
+    OIDC_RP_CLIENT_ID = env.get_str("OIDC_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = env.get_str("OIDC_CLIENT_SECRET", secret=True)
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env.get_str("OIDC_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env.get_str("OIDC_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env.get_str("OIDC_USER_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = env.get_str("OIDC_JWKS_ENDPOINT")
+    OIDC_RP_SIGN_ALGO = env.get_choice(
+        "OIDC_SIGN_ALGO", "rs256", ("rs256", "es256")
+    ).upper()
+    OIDC_RP_SCOPES = env.get_str("OIDC_SCOPES", "openid email profile")
+    OIDC_CREATE_USER = False
+    LOGIN_REDIRECT_URL_FAILURE = "/login/"
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    # Its messages about a failed match quote the e-mail address.
+    LOGGING["loggers"]["mozilla_django_oidc"] = {"level": "ERROR"}  # type: ignore[index]
+    AUTHENTICATION_BACKENDS.append("appliance.portal.oidc.ApplianceOIDCBackend")
 
 # --- HR policy questions -----------------------------------------------------
 

@@ -93,6 +93,10 @@ CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+# Reviewers, approvers, auditors and administrators need a second factor
+# unless APPLIANCE_REQUIRE_2FA=false.
+REQUIRE_2FA = env.get_bool("REQUIRE_2FA", True)
+
 CELERY_BROKER_URL = BROKER_URL
 CELERY_TASK_DEFAULT_QUEUE = f"{QUEUE_PREFIX}default"
 CELERY_TASK_ROUTES = task_routes(QUEUE_PREFIX)

@@ -180,7 +180,7 @@ def test_request_id_echoed(make_user, api_client_for):
 
 
 def test_index_lists_entry_points():
-    links = APIClient().get("/").json()["links"]
+    links = APIClient().get("/api/").json()["links"]
     assert links["compliance_checks"] == "/api/v1/compliance-checks"
     assert APIClient().get(links["openapi_schema"]).status_code == 200
 
