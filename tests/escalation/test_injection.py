@@ -66,13 +66,17 @@ def test_inputs_and_passages_trigger_nothing(people, provider, attacker, engine_
     assert attacker.received() == []
 
 
+# A weak pattern hit and no strong one, so the check asks the model.
+NEEDS_THE_MODEL = "Our fund is a safe investment."
+
+
 def test_model_outputs_trigger_nothing(people, provider, attacker, settings):
     original = settings.ENGINE_DEFAULT
     try:
         for output in corpus_text("model_outputs", attacker):
             with FakeProvider(answer=output) as local_engine:
                 use_engine(local_engine.url)
-                job = run_job(people["requester"], CORPUS["inputs"][0])
+                job = run_job(people["requester"], NEEDS_THE_MODEL)
                 assert job.is_final, job.state
                 assert len(local_engine.received()) >= 1
     finally:

@@ -26,7 +26,8 @@ def test_engine_down_then_retried(make_user, api_client_for, worker_factory):
 
     response = client.post(
         "/api/v1/compliance-checks",
-        {"text": "Our fund guarantees 12% a year."},
+        # A weak pattern hit only, so the check needs the model.
+        {"text": "Our fund is a safe investment."},
         format="json",
     )
     job_id = response.json()["id"]
@@ -51,7 +52,9 @@ def test_engine_down_then_retried(make_user, api_client_for, worker_factory):
 
     assert job.state == "succeeded"
     assert job.reason == ""
-    assert client.get(f"/api/v1/jobs/{job_id}").json()["result"]["verdict"] == "fail"
+    # The model confirms the weak hit (fail) or leaves it to a person.
+    verdict = client.get(f"/api/v1/jobs/{job_id}").json()["result"]["verdict"]
+    assert verdict in ("fail", "needs_review")
 
 
 @pytest.mark.django_db(transaction=True)

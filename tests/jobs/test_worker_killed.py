@@ -37,7 +37,8 @@ def test_killed_worker_job_recovered_once(
         )
         response = client.post(
             "/api/v1/compliance-checks",
-            {"text": "Risk-free returns of 9% a year, every year."},
+            # A weak pattern hit only: the model is asked to confirm it.
+            {"text": "Our fund is a safe investment, every year."},
             format="json",
         )
         job_id = response.json()["id"]
@@ -66,7 +67,8 @@ def test_killed_worker_job_recovered_once(
     assert job.deliveries == 2
     result = read_result(job)
     assert result is not None
-    assert result["verdict"] == "fail"
+    # The model confirms the weak hit (fail) or leaves it to a person.
+    assert result["verdict"] in ("fail", "needs_review")
     events = AuditEvent.objects.filter(object_id=job_id)
     assert events.filter(action="job.succeeded").count() == 1
     assert events.filter(action="job.requeued").count() == 1
