@@ -18,6 +18,7 @@ urlpatterns = [
         name="openai-chat-completions",
     ),
     path("v1/models", openai.Models.as_view(), name="openai-models"),
+    path("v1/embeddings", openai.Embeddings.as_view(), name="openai-embeddings"),
     path("audit/", include("appliance.audit.urls")),
     path("admin/usage/", admin.site.admin_view(usage_view), name="console-usage"),
     path("admin/status/", admin.site.admin_view(status_view), name="console-status"),

@@ -10,7 +10,9 @@ response formats are rejected with a clear error rather than ignored.
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,6 +33,7 @@ from appliance.api.permissions import CanSubmitJobs
 from appliance.api.serializers import ERROR_RESPONSES
 from appliance.chat import services as chat
 from appliance.errors import ApplianceError
+from appliance.hr.embeddings import EmbeddingsInvalid, EmbeddingsUnavailable
 from appliance.inference.errors import (
     EngineRejected,
     EngineUnavailable,
@@ -123,7 +126,7 @@ def parse(data: Any) -> tuple[chat.Conversation, bool, bool]:
 
 def problem_for(exc: ApplianceError) -> ApiProblem:
     """Map a failed chat request to its HTTP status and error code."""
-    if isinstance(exc, (EngineUnavailable, RedactionFailed)):
+    if isinstance(exc, (EngineUnavailable, RedactionFailed, EmbeddingsUnavailable)):
         return ApiProblem(
             exc.reason,
             f"{exc.message} Try again shortly.",
@@ -132,7 +135,7 @@ def problem_for(exc: ApplianceError) -> ApiProblem:
         )
     if isinstance(exc, PayloadBlocked):
         return ApiProblem(exc.reason, exc.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
-    if isinstance(exc, (EngineRejected, ModelOutputInvalid)):
+    if isinstance(exc, (EngineRejected, ModelOutputInvalid, EmbeddingsInvalid)):
         return ApiProblem(exc.reason, exc.message, status.HTTP_502_BAD_GATEWAY)
     return ApiProblem(exc.reason, exc.message, status.HTTP_500_INTERNAL_SERVER_ERROR)
 
@@ -254,5 +257,89 @@ class Models(APIView):
                         "owned_by": "appliance",
                     }
                 ],
+            }
+        )
+
+
+class EmbeddingRequest(serializers.Serializer[Any]):
+    model = serializers.CharField(max_length=200)
+    input = serializers.JSONField()
+    # OpenAI's Python client asks for base64 (float32, little-endian) unless
+    # told otherwise.
+    encoding_format = serializers.ChoiceField(
+        choices=["float", "base64"], required=False, default="float"
+    )
+
+
+MAX_EMBEDDING_INPUTS = 256
+
+
+def _embedding_inputs(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if (
+        not isinstance(value, list)
+        or not value
+        or len(value) > MAX_EMBEDDING_INPUTS
+        or not all(isinstance(item, str) and item for item in value)
+    ):
+        raise ValidationError(
+            {
+                "input": [
+                    "A non-empty string, or a list of 1 to "
+                    f"{MAX_EMBEDDING_INPUTS} non-empty strings."
+                ]
+            }
+        )
+    if sum(len(item) for item in value) > settings.MAX_INPUT_CHARS:
+        raise ValidationError(
+            {"input": [f"The input exceeds {settings.MAX_INPUT_CHARS} characters."]}
+        )
+    return list(value)
+
+
+def _encoded(vector: list[float], encoding: str) -> list[float] | str:
+    if encoding == "base64":
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+    return vector
+
+
+class Embeddings(APIView):
+    permission_classes = [IsAuthenticated, CanSubmitJobs]
+
+    @extend_schema(
+        request=EmbeddingRequest,
+        responses={200: dict, 503: dict, **ERROR_RESPONSES},
+        summary="OpenAI-compatible embeddings of redacted text",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = EmbeddingRequest(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        texts = _embedding_inputs(serializer.validated_data["input"])
+        encoding = serializer.validated_data["encoding_format"]
+        try:
+            result = chat.embed(
+                request.user,  # type: ignore[arg-type]
+                texts,
+                serializer.validated_data["model"],
+            )
+        except ApplianceError as exc:
+            raise problem_for(exc) from None
+        return Response(
+            {
+                "object": "list",
+                "model": result.model,
+                "data": [
+                    {
+                        "object": "embedding",
+                        "index": index,
+                        "embedding": _encoded(vector, encoding),
+                    }
+                    for index, vector in enumerate(result.vectors)
+                ],
+                "usage": {
+                    "prompt_tokens": result.tokens,
+                    "total_tokens": result.tokens,
+                },
             }
         )

@@ -38,6 +38,7 @@ SCOPE_BY_URL_NAME: dict[str, Scope | None] = {
     "hr-feedback-list": Scope.HR,
     "openai-chat-completions": Scope.CHAT,
     "openai-models": Scope.CHAT,
+    "openai-embeddings": Scope.CHAT,
     "webhook-list": Scope.WEBHOOKS,
     "webhook-detail": Scope.WEBHOOKS,
     "escalation-list": Scope.ESCALATION,

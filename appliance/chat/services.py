@@ -202,3 +202,39 @@ def _audit_failure(user: User, scope_id: str, exc: Exception) -> None:
         outcome=Outcome.FAILURE,
         details={"reason": reason},
     )
+
+
+@dataclass
+class Embeddings:
+    vectors: list[list[float]]
+    model: str
+    tokens: int
+
+
+def embed(user: User, texts: list[str], requested_model: str) -> Embeddings:
+    """Embed ``texts`` after redacting them in a new scope, so no personal
+    value shapes a vector that leaves the appliance's control. Raises
+    RedactionFailed, EmbeddingsUnavailable or EmbeddingsInvalid."""
+    # NOTE: the embedder lives in the HR app, its first user; it belongs in
+    # the inference app once a second workload embeds text.
+    from appliance.hr import embeddings
+
+    scope_id = str(uuid.uuid4())
+    redactions = redact_many(texts, scope_id=scope_id, owner_id=user.pk)
+    vectors = embeddings.embed([redaction.text for redaction in redactions])
+    # A rough count (words), for usage figures: the embedder reports none.
+    tokens = sum(len(redaction.text.split()) for redaction in redactions)
+    record(
+        "chat.embedded",
+        actor=user,
+        object_type="vault_scope",
+        object_id=scope_id,
+        details={
+            "inputs": len(texts),
+            "requested_model": requested_model[:100],
+            "entities": sum(sum(r.counts().values()) for r in redactions),
+        },
+    )
+    return Embeddings(
+        vectors=vectors, model=settings.HR_EMBEDDINGS_MODEL, tokens=tokens
+    )

@@ -48,7 +48,11 @@ def test_every_api_url_has_a_scope_decision():
 
 
 # POSTs that create nothing: asking again is a new question.
-NOT_IDEMPOTENT = {"openai-chat-completions", "hr-question-create"}
+NOT_IDEMPOTENT = {
+    "openai-chat-completions",
+    "openai-embeddings",
+    "hr-question-create",
+}
 
 
 def test_every_api_post_accepts_an_idempotency_key():

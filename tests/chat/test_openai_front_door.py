@@ -215,3 +215,32 @@ def test_stream_reidentifier_joins_split_tokens(make_user):
     assert shown == answer.replace(token, NAME)
     with pytest.raises(ReidentificationDenied):
         StreamReidentifier(scope_id=scope, requester=make_user(Role.STAFF))
+
+
+def test_sdk_embeds_redacted_text(sdk):
+    client, user = sdk
+    response = client.embeddings.create(
+        model="text-embedding-3-small",
+        input=[f"Leave request from {NAME}", "Leave request from a colleague"],
+    )
+
+    assert [item.index for item in response.data] == [0, 1]
+    first, second = (item.embedding for item in response.data)
+    assert len(first) == 384
+    # The name was redacted before embedding, so both texts read alike.
+    similarity = sum(a * b for a, b in zip(first, second, strict=True))
+    assert similarity > 0.5
+    event = AuditEvent.objects.get(action="chat.embedded")
+    assert event.actor_id == user.pk
+    assert read_fields(event)["details"]["entities"] == 1
+
+
+def test_embeddings_reject_bad_input(make_user):
+    client = APIClient()
+    client.force_authenticate(make_user(Role.STAFF))
+    for bad in ([], [""], [1, 2], {"text": "x"}):
+        response = client.post(
+            "/v1/embeddings", {"model": "m", "input": bad}, format="json"
+        )
+        assert response.status_code == 400, bad
+        assert "input" in response.json()["error"]["fields"]
