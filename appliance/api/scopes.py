@@ -24,6 +24,7 @@ class InsufficientScope(PermissionDenied):
 
 # URL name -> the scope a key needs, or None for endpoints open to any key.
 SCOPE_BY_URL_NAME: dict[str, Scope | None] = {
+    "index": None,
     "api-schema": None,
     "api-docs": None,
     "api-redoc": None,
