@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from datetime import UTC
 from typing import Any
 
 import django_filters
@@ -177,13 +178,25 @@ def visible_job(request: Request, job_id: uuid.UUID) -> Job:
     raise NotFound()
 
 
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]
+    """An ISO 8601 filter that queries in UTC: Python accepts UTC offsets up
+    to 23:59, PostgreSQL only up to 15:59, so the value is converted first."""
+
+    def filter(self, qs: QuerySet[Job], value: Any) -> QuerySet[Job]:
+        if value is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:
+                raise ValidationError(
+                    {self.field_name: ["The time is out of range."]}
+                ) from None
+        result: QuerySet[Job] = super().filter(qs, value)
+        return result
+
+
 class JobFilter(django_filters.FilterSet):  # type: ignore[misc]
-    created_after = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="gte"
-    )
-    created_before = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt"
-    )
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Job

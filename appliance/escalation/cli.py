@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.core.management.base import CommandError, CommandParser
+from django.http import HttpRequest
 
 from appliance.accounts.models import User
 from appliance.audit.models import Outcome
@@ -44,7 +45,13 @@ def sign_in(options: dict[str, Any]) -> User:
             ) from None
     else:
         password = getpass.getpass(f"Password for {username}: ")
-    user = authenticate(username=username, password=password)
+    # django-axes counts failures per request, so the command passes one of
+    # its own: failed sign-ins here count towards the account's lockout.
+    request = HttpRequest()
+    request.method = "POST"
+    request.path = "/cli/escalations"
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    user = authenticate(request, username=username, password=password)
     if not isinstance(user, User) or user.is_service_account:
         record(
             "auth.cli_denied",

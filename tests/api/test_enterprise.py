@@ -210,3 +210,13 @@ def test_jobs_filter_by_state(make_user):
     assert {job["id"] for job in everything} == {str(queued.id), str(failed.id)}
     bad = client.get("/api/v1/jobs?state=nonsense")
     assert bad.status_code == 400
+
+
+def test_jobs_filter_accepts_any_iso_offset(make_user):
+    client = client_with(issue_api_key(make_user(Role.STAFF), "offsets").plaintext)
+    # Python accepts offsets up to 23:59; PostgreSQL would reject them.
+    response = client.get("/api/v1/jobs?created_after=2793-01-07T06:49:04%2B20:01")
+    assert response.status_code == 200
+    early = client.get("/api/v1/jobs?created_before=0001-01-01T00:00:00%2B14:00")
+    assert early.status_code == 400
+    assert early.json()["error"]["code"] == "invalid_request"
